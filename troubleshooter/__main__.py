@@ -1,0 +1,5 @@
+"""Entry point for `python -m troubleshooter`."""
+
+from troubleshooter.cli import main
+
+main()
