@@ -1,0 +1,659 @@
+"""The one place that talks to Google Cloud: builds the clients, calls them, types their errors.
+
+Every read and write of the tool goes through :class:`Gateway`. It returns plain dicts in the
+APIs' REST JSON shape (camelCase, as `gcloud --format=json` prints them), so probes, fixes and
+world files all speak one dialect. Endpoints come from gcloud's own override variables
+(`CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN`, ...): an `http://` override means a plaintext loopback
+endpoint with anonymous credentials (the sandbox); anything else uses Application Default
+Credentials. The Google client libraries are imported lazily, off the start-up path.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+from urllib.parse import urlparse
+
+# The five APIs, keyed as gcloud names them in CLOUDSDK_API_ENDPOINT_OVERRIDES_<KEY>.
+APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage")
+DEFAULT_HOSTS = {
+    "run": "run.googleapis.com",
+    "sqladmin": "sqladmin.googleapis.com",
+    "cloudresourcemanager": "cloudresourcemanager.googleapis.com",
+    "logging": "logging.googleapis.com",
+    "serviceusage": "serviceusage.googleapis.com",
+}
+SERVICE_TITLES = {
+    "run.googleapis.com": "Cloud Run Admin API",
+    "sqladmin.googleapis.com": "Cloud SQL Admin API",
+    "cloudresourcemanager.googleapis.com": "Cloud Resource Manager API",
+    "logging.googleapis.com": "Cloud Logging API",
+    "serviceusage.googleapis.com": "Service Usage API",
+}
+
+Progress = Callable[[str], None]
+
+
+def _no_progress(_: str) -> None:
+    pass
+
+
+# --------------------------------------------------------------------------- endpoints
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one API lives: host[:port], and whether it is a plaintext loopback (sandbox)."""
+
+    host: str
+    plaintext: bool
+
+    @property
+    def url(self) -> str:
+        return f"{'http' if self.plaintext else 'https'}://{self.host}"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The endpoint of each API, from gcloud's override variables or Google's defaults."""
+
+    by_api: Mapping[str, Endpoint]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Endpoints":
+        resolved: dict[str, Endpoint] = {}
+        for api in APIS:
+            raw = env.get(f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}", "").strip()
+            if not raw:
+                resolved[api] = Endpoint(DEFAULT_HOSTS[api], plaintext=False)
+                continue
+            parsed = urlparse(raw if "://" in raw else f"https://{raw}")
+            if not parsed.netloc:
+                from troubleshooter.errors import BadInput
+
+                raise BadInput(
+                    f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}={raw!r}: not a URL "
+                    "(expected e.g. http://127.0.0.1:8080/)"
+                )
+            resolved[api] = Endpoint(parsed.netloc, plaintext=parsed.scheme == "http")
+        return cls(resolved)
+
+    @property
+    def sandboxed(self) -> bool:
+        return all(e.plaintext for e in self.by_api.values())
+
+    def __getitem__(self, api: str) -> Endpoint:
+        return self.by_api[api]
+
+
+# --------------------------------------------------------------------------- typed failures
+
+FAILURE_KINDS = (
+    "permission-denied",
+    "api-disabled",
+    "not-found",
+    "timeout",
+    "unreachable",
+    "unauthenticated",
+    "conflict",
+    "quota",
+    "invalid",
+    "error",
+)
+
+
+class ApiFailure(Exception):
+    """A failed Google Cloud call, typed so that it can be explained and never misread as a cause."""
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        api: str,
+        method: str,
+        resource: str = "",
+        message: str = "",
+        permission: str | None = None,
+        service: str | None = None,
+        code: int | None = None,
+    ) -> None:
+        super().__init__(message or kind)
+        self.kind = kind
+        self.api = api
+        self.method = method
+        self.resource = resource
+        self.message = message
+        self.permission = permission
+        self.service = service
+        self.code = code
+
+    def explain(self) -> str:
+        """One line saying what failed and what it would take to see it."""
+        where = f"{self.api} {self.method}" + (f" on {self.resource}" if self.resource else "")
+        if self.kind == "permission-denied":
+            need = f"permission {self.permission}" if self.permission else "a permission"
+            return f"missing {need} ({where})"
+        if self.kind == "api-disabled":
+            svc = self.service or DEFAULT_HOSTS.get(self.api, self.api)
+            return f"{SERVICE_TITLES.get(svc, svc)} ({svc}) is disabled ({where})"
+        if self.kind == "not-found":
+            return f"not found: {self.resource or where}"
+        if self.kind == "timeout":
+            return f"timed out ({where})"
+        if self.kind == "unreachable":
+            return f"could not reach the API ({where}): {self.message}"
+        if self.kind == "unauthenticated":
+            return (
+                "no valid credentials: run `gcloud auth application-default login` "
+                f"({where})"
+            )
+        if self.kind == "conflict":
+            return f"concurrent change, resource changed since it was read ({where})"
+        if self.kind == "quota":
+            return f"quota or rate limit exceeded ({where})"
+        return f"{where} failed: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "api": self.api,
+            "method": self.method,
+            "resource": self.resource,
+            "permission": self.permission,
+            "service": self.service,
+            "explanation": self.explain(),
+        }
+
+
+_PERMISSION_RE = re.compile(r"[Pp]ermission '?([a-z][a-zA-Z]*\.[a-zA-Z]+\.[a-zA-Z]+)'? denied")
+_NOT_AUTHORIZED_RE = re.compile(r"\b(cloudsql\.[a-z]+\.[a-zA-Z]+)\b")
+
+
+def _as_failure(exc: BaseException, api: str, method: str, resource: str) -> ApiFailure:
+    """Map anything a client library raises into an ApiFailure."""
+    from google.api_core import exceptions as gexc
+
+    msg = str(getattr(exc, "message", "") or exc)
+    common = {"api": api, "method": method, "resource": resource, "message": msg}
+    if isinstance(exc, gexc.RetryError):
+        cause = exc.cause
+        if cause is not None:
+            return _as_failure(cause, api, method, resource)
+        return ApiFailure("timeout", **common)
+    if isinstance(exc, gexc.GoogleAPICallError):
+        reason = exc.reason or ""
+        meta = dict(exc.metadata or {})
+        code = exc.code
+        if reason == "SERVICE_DISABLED" or "accessNotConfigured" in msg or (
+            "has not been used in project" in msg
+        ):
+            service = meta.get("service") or DEFAULT_HOSTS.get(api)
+            return ApiFailure("api-disabled", service=service, code=code, **common)
+        if isinstance(exc, (gexc.PermissionDenied, gexc.Forbidden)):
+            perm = meta.get("permission")
+            if not perm:
+                m = _PERMISSION_RE.search(msg) or _NOT_AUTHORIZED_RE.search(msg)
+                perm = m.group(1) if m else None
+            return ApiFailure("permission-denied", permission=perm, code=code, **common)
+        if isinstance(exc, (gexc.Unauthenticated, gexc.Unauthorized)):
+            return ApiFailure("unauthenticated", code=code, **common)
+        if isinstance(exc, gexc.NotFound):
+            return ApiFailure("not-found", code=code, **common)
+        if isinstance(exc, (gexc.Aborted, gexc.Conflict, gexc.PreconditionFailed)):
+            return ApiFailure("conflict", code=code, **common)
+        if isinstance(exc, (gexc.TooManyRequests, gexc.ResourceExhausted)):
+            return ApiFailure("quota", code=code, **common)
+        if isinstance(exc, (gexc.DeadlineExceeded, gexc.GatewayTimeout)):
+            return ApiFailure("timeout", code=code, **common)
+        if isinstance(exc, gexc.ServiceUnavailable) and (
+            "connect" in msg.lower() or "unavailable" in msg.lower()
+        ):
+            return ApiFailure("unreachable", code=code, **common)
+        if isinstance(exc, (gexc.BadRequest, gexc.InvalidArgument)):
+            return ApiFailure("invalid", code=code, **common)
+        return ApiFailure("error", code=code, **common)
+    # Transport-level failures below the client library (REST goes through requests).
+    name = type(exc).__name__
+    if "Timeout" in name or isinstance(exc, TimeoutError):
+        return ApiFailure("timeout", **common)
+    if "ConnectionError" in name or isinstance(exc, ConnectionError):
+        return ApiFailure("unreachable", **common)
+    try:
+        from google.auth import exceptions as auth_exc
+
+        if isinstance(exc, auth_exc.GoogleAuthError):
+            return ApiFailure("unauthenticated", **common)
+    except ImportError:  # pragma: no cover - google-auth is a hard dependency
+        pass
+    return ApiFailure("error", **common)
+
+
+# --------------------------------------------------------------------------- JSON <-> messages
+
+
+def message_to_dict(msg: Any) -> dict[str, Any]:
+    """A proto-plus or protobuf message as REST JSON (camelCase, enum names)."""
+    from google.protobuf import json_format
+
+    pb = type(msg).pb(msg) if hasattr(type(msg), "pb") else msg
+    return json_format.MessageToDict(pb, preserving_proto_field_name=False)
+
+
+def dict_to_message(cls: Any, data: Mapping[str, Any]) -> Any:
+    """REST JSON into a proto-plus (or plain protobuf) message of class `cls`."""
+    from google.protobuf import json_format
+
+    if hasattr(cls, "pb"):
+        pb = cls.pb(cls())
+        json_format.ParseDict(dict(data), pb, ignore_unknown_fields=True)
+        return cls.wrap(pb)
+    pb = cls()
+    json_format.ParseDict(dict(data), pb, ignore_unknown_fields=True)
+    return pb
+
+
+# --------------------------------------------------------------------------- the gateway
+
+
+@dataclass
+class CallStats:
+    """How many calls the gateway made, per API and method (benchmarks, tests)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, api: str, method: str) -> None:
+        with self.lock:
+            key = f"{api}.{method}"
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class Gateway:
+    """Builds Google's clients once, on first use, and runs every call with timeout and retry."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints | None = None,
+        *,
+        timeout: float = 15.0,
+        deadline: float = 30.0,
+        credentials: Any = None,
+    ) -> None:
+        self.endpoints = endpoints or Endpoints.from_env({})
+        self.timeout = timeout
+        self.deadline = deadline
+        self._credentials = credentials
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._grpc_channel: Any = None
+        self.stats = CallStats()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **kwargs: Any) -> "Gateway":
+        return cls(Endpoints.from_env(env), **kwargs)
+
+    # -- construction ---------------------------------------------------------------
+
+    def _creds(self, api: str) -> Any:
+        if self.endpoints[api].plaintext:
+            from google.auth.credentials import AnonymousCredentials
+
+            return AnonymousCredentials()
+        if self._credentials is None:
+            import google.auth
+
+            try:
+                self._credentials, _ = google.auth.default(
+                    scopes=["https://www.googleapis.com/auth/cloud-platform"]
+                )
+            except Exception as exc:  # DefaultCredentialsError and friends
+                raise ApiFailure(
+                    "unauthenticated", api=api, method="credentials", message=str(exc)
+                ) from None
+        return self._credentials
+
+    def _client(self, key: str, factory: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = factory()
+            return self._clients[key]
+
+    def _rest_client(self, api: str, cls: Any) -> Any:
+        from google.api_core.client_options import ClientOptions
+
+        ep = self.endpoints[api]
+        return cls(
+            credentials=self._creds(api),
+            transport="rest",
+            client_options=ClientOptions(api_endpoint=ep.url),
+        )
+
+    def _sql_client(self, name: str) -> Any:
+        from google.cloud import sqladmin_v1
+
+        client_cls = getattr(sqladmin_v1, name)
+        ep = self.endpoints["sqladmin"]
+        if ep.plaintext:
+            import grpc
+
+            with self._lock:
+                if self._grpc_channel is None:
+                    self._grpc_channel = grpc.insecure_channel(ep.host)
+                channel = self._grpc_channel
+            transport_cls = client_cls.get_transport_class("grpc")
+            return client_cls(transport=transport_cls(channel=channel))
+        from google.api_core.client_options import ClientOptions
+
+        return client_cls(
+            credentials=self._creds("sqladmin"), client_options=ClientOptions(api_endpoint=ep.host)
+        )
+
+    def _run(self, kind: str) -> Any:
+        def make() -> Any:
+            from google.cloud import run_v2
+
+            cls = {
+                "services": run_v2.ServicesClient,
+                "jobs": run_v2.JobsClient,
+                "revisions": run_v2.RevisionsClient,
+                "executions": run_v2.ExecutionsClient,
+            }[kind]
+            return self._rest_client("run", cls)
+
+        return self._client(f"run.{kind}", make)
+
+    def _projects(self) -> Any:
+        def make() -> Any:
+            from google.cloud import resourcemanager_v3
+
+            return self._rest_client("cloudresourcemanager", resourcemanager_v3.ProjectsClient)
+
+        return self._client("crm.projects", make)
+
+    def _usage(self) -> Any:
+        def make() -> Any:
+            from google.cloud import service_usage_v1
+
+            return self._rest_client("serviceusage", service_usage_v1.ServiceUsageClient)
+
+        return self._client("serviceusage", make)
+
+    def _sql(self, name: str) -> Any:
+        return self._client(f"sql.{name}", lambda: self._sql_client(name))
+
+    def _logging(self, project: str) -> Any:
+        def make() -> Any:
+            from google.cloud import logging as gcl
+
+            ep = self.endpoints["logging"]
+            return gcl.Client(
+                project=project,
+                credentials=self._creds("logging"),
+                _use_grpc=False,
+                client_options={"api_endpoint": ep.url},
+            )
+
+        return self._client(f"logging.{project}", make)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._grpc_channel is not None:
+                self._grpc_channel.close()
+                self._grpc_channel = None
+            self._clients.clear()
+
+    # -- calling ----------------------------------------------------------------------
+
+    def _retry(self) -> Any:
+        from google.api_core import exceptions as gexc
+        from google.api_core import retry as gretry
+
+        return gretry.Retry(
+            predicate=gretry.if_exception_type(gexc.TooManyRequests, gexc.ServiceUnavailable),
+            initial=0.2,
+            maximum=2.0,
+            multiplier=2.0,
+            timeout=self.deadline,
+        )
+
+    def call(self, api: str, method: str, resource: str, fn: Callable[..., Any], **kw: Any) -> Any:
+        """Run one client call with this gateway's timeout and retry; raise ApiFailure on error."""
+        self.stats.add(api, method)
+        try:
+            return fn(**kw, retry=self._retry(), timeout=self.timeout)
+        except ApiFailure:
+            raise
+        except Exception as exc:  # every client error becomes a typed, explained outcome
+            raise _as_failure(exc, api, method, resource) from None
+
+    def _guard(self, api: str, method: str, resource: str, fn: Callable[[], Any]) -> Any:
+        """For calls whose client API takes no retry/timeout (logging, operation polling)."""
+        self.stats.add(api, method)
+        try:
+            return fn()
+        except ApiFailure:
+            raise
+        except Exception as exc:
+            raise _as_failure(exc, api, method, resource) from None
+
+    # -- Cloud Run Admin v2 ---------------------------------------------------------
+
+    def get_service(self, project: str, region: str, service: str) -> dict[str, Any]:
+        name = f"projects/{project}/locations/{region}/services/{service}"
+        c = self._run("services")
+        return message_to_dict(self.call("run", "GetService", name, c.get_service, name=name))
+
+    def list_services(self, project: str, region: str) -> list[dict[str, Any]]:
+        parent = f"projects/{project}/locations/{region}"
+        c = self._run("services")
+        pager = self.call("run", "ListServices", parent, c.list_services, parent=parent)
+        return self._guard("run", "ListServices", parent, lambda: [message_to_dict(s) for s in pager])
+
+    def get_job(self, project: str, region: str, job: str) -> dict[str, Any]:
+        name = f"projects/{project}/locations/{region}/jobs/{job}"
+        c = self._run("jobs")
+        return message_to_dict(self.call("run", "GetJob", name, c.get_job, name=name))
+
+    def list_jobs(self, project: str, region: str) -> list[dict[str, Any]]:
+        parent = f"projects/{project}/locations/{region}"
+        c = self._run("jobs")
+        pager = self.call("run", "ListJobs", parent, c.list_jobs, parent=parent)
+        return self._guard("run", "ListJobs", parent, lambda: [message_to_dict(j) for j in pager])
+
+    def get_revision(self, name: str) -> dict[str, Any]:
+        c = self._run("revisions")
+        return message_to_dict(self.call("run", "GetRevision", name, c.get_revision, name=name))
+
+    def get_execution(self, name: str) -> dict[str, Any]:
+        c = self._run("executions")
+        return message_to_dict(self.call("run", "GetExecution", name, c.get_execution, name=name))
+
+    def list_executions(self, job_name: str) -> list[dict[str, Any]]:
+        c = self._run("executions")
+        pager = self.call("run", "ListExecutions", job_name, c.list_executions, parent=job_name)
+        return self._guard(
+            "run", "ListExecutions", job_name, lambda: [message_to_dict(e) for e in pager]
+        )
+
+    def update_service(self, service: Mapping[str, Any], progress: Progress = _no_progress) -> dict[str, Any]:
+        """Write a whole Service (read-modify-write: `service` carries the etag it was read with)."""
+        from google.cloud import run_v2
+
+        msg = dict_to_message(run_v2.Service, service)
+        c = self._run("services")
+        op = self.call("run", "UpdateService", service["name"], c.update_service, service=msg)
+        return message_to_dict(self._wait_lro("run", "UpdateService", service["name"], op, progress))
+
+    def update_job(self, job: Mapping[str, Any], progress: Progress = _no_progress) -> dict[str, Any]:
+        from google.cloud import run_v2
+
+        msg = dict_to_message(run_v2.Job, job)
+        c = self._run("jobs")
+        op = self.call("run", "UpdateJob", job["name"], c.update_job, job=msg)
+        return message_to_dict(self._wait_lro("run", "UpdateJob", job["name"], op, progress))
+
+    def _wait_lro(self, api: str, method: str, resource: str, op: Any, progress: Progress) -> Any:
+        """Follow a long-running operation to its end, reporting each poll."""
+        deadline = time.monotonic() + max(self.deadline, 60.0)
+        polls = 0
+        while True:
+            done = self._guard(api, "GetOperation", resource, op.done)
+            if done:
+                break
+            polls += 1
+            progress(f"waiting for {method} on {resource} (poll {polls})")
+            if time.monotonic() > deadline:
+                raise ApiFailure("timeout", api=api, method=method, resource=resource,
+                                 message="operation did not finish in time")
+            time.sleep(min(0.05 * polls, 1.0))
+        progress(f"{method} finished")
+        return self._guard(api, method, resource, lambda: op.result(timeout=self.timeout))
+
+    # -- Resource Manager v3 --------------------------------------------------------
+
+    def get_project(self, project: str) -> dict[str, Any]:
+        name = project if project.startswith("projects/") else f"projects/{project}"
+        c = self._projects()
+        return message_to_dict(
+            self.call("cloudresourcemanager", "GetProject", name, c.get_project, name=name)
+        )
+
+    def search_projects(self, query: str = "") -> list[dict[str, Any]]:
+        c = self._projects()
+        pager = self.call("cloudresourcemanager", "SearchProjects", "projects", c.search_projects, query=query)
+        return self._guard(
+            "cloudresourcemanager", "SearchProjects", "projects", lambda: [message_to_dict(p) for p in pager]
+        )
+
+    def get_iam_policy(self, project: str) -> dict[str, Any]:
+        resource = f"projects/{project}"
+        c = self._projects()
+        policy = self.call(
+            "cloudresourcemanager", "GetIamPolicy", resource, c.get_iam_policy,
+            request={"resource": resource, "options": {"requested_policy_version": 3}},
+        )
+        return message_to_dict(policy)
+
+    def set_iam_policy(self, project: str, policy: Mapping[str, Any]) -> dict[str, Any]:
+        """Write a policy; its etag must be the one read, or the API answers ABORTED (conflict)."""
+        from google.iam.v1 import policy_pb2
+
+        resource = f"projects/{project}"
+        c = self._projects()
+        pb = dict_to_message(policy_pb2.Policy, policy)
+        out = self.call(
+            "cloudresourcemanager", "SetIamPolicy", resource, c.set_iam_policy,
+            request={"resource": resource, "policy": pb},
+        )
+        return message_to_dict(out)
+
+    # -- Service Usage v1 -----------------------------------------------------------
+
+    def get_service_state(self, project: str, service: str) -> dict[str, Any]:
+        name = f"projects/{project}/services/{service}"
+        c = self._usage()
+        return message_to_dict(self.call("serviceusage", "GetService", name, c.get_service, name=name))
+
+    def enable_service(self, project: str, service: str, progress: Progress = _no_progress) -> dict[str, Any]:
+        name = f"projects/{project}/services/{service}"
+        c = self._usage()
+        op = self.call("serviceusage", "EnableService", name, c.enable_service, request={"name": name})
+        self._wait_lro("serviceusage", "EnableService", name, op, progress)
+        return self.get_service_state(project, service)
+
+    # -- Cloud SQL Admin v1 ---------------------------------------------------------
+
+    def get_instance(self, project: str, instance: str) -> dict[str, Any]:
+        from google.cloud import sqladmin_v1
+
+        c = self._sql("SqlInstancesServiceClient")
+        req = sqladmin_v1.SqlInstancesGetRequest(project=project, instance=instance)
+        return message_to_dict(
+            self.call("sqladmin", "Get", f"{project}:{instance}", c.get, request=req)
+        )
+
+    def list_instances(self, project: str) -> list[dict[str, Any]]:
+        from google.cloud import sqladmin_v1
+
+        c = self._sql("SqlInstancesServiceClient")
+        req = sqladmin_v1.SqlInstancesListRequest(project=project)
+        resp = self.call("sqladmin", "List", project, c.list, request=req)
+        return [message_to_dict(i) for i in resp.items]
+
+    def patch_instance(
+        self, project: str, instance: str, body: Mapping[str, Any], progress: Progress = _no_progress
+    ) -> dict[str, Any]:
+        """Patch only the fields in `body`; follow the operation; return the instance after."""
+        from google.cloud import sqladmin_v1
+
+        c = self._sql("SqlInstancesServiceClient")
+        req = sqladmin_v1.SqlInstancesPatchRequest(
+            project=project, instance=instance, body=dict_to_message(sqladmin_v1.DatabaseInstance, body)
+        )
+        op = self.call("sqladmin", "Patch", f"{project}:{instance}", c.patch, request=req)
+        self._wait_sql_operation(project, op, progress)
+        return self.get_instance(project, instance)
+
+    def _wait_sql_operation(self, project: str, op: Any, progress: Progress) -> None:
+        from google.cloud import sqladmin_v1
+
+        ops = self._sql("SqlOperationsServiceClient")
+        deadline = time.monotonic() + max(self.deadline, 60.0)
+        polls = 0
+        while op.status != sqladmin_v1.Operation.SqlOperationStatus.DONE:
+            polls += 1
+            progress(f"Cloud SQL operation {op.name}: {op.status.name} (poll {polls})")
+            if time.monotonic() > deadline:
+                raise ApiFailure("timeout", api="sqladmin", method="Operations.Get",
+                                 resource=op.name, message="operation did not finish in time")
+            time.sleep(min(0.05 * polls, 1.0))
+            req = sqladmin_v1.SqlOperationsGetRequest(project=project, operation=op.name)
+            op = self.call("sqladmin", "SqlOperationsService/Get", op.name, ops.get, request=req)
+        if op.error and op.error.errors:
+            first = op.error.errors[0]
+            raise ApiFailure("error", api="sqladmin", method="Patch", resource=op.target_id,
+                             message=f"{first.code}: {first.message}")
+        progress(f"Cloud SQL operation {op.name}: DONE")
+
+    def list_databases(self, project: str, instance: str) -> list[dict[str, Any]]:
+        from google.cloud import sqladmin_v1
+
+        c = self._sql("SqlDatabasesServiceClient")
+        req = sqladmin_v1.SqlDatabasesListRequest(project=project, instance=instance)
+        resp = self.call("sqladmin", "SqlDatabasesService/List", f"{project}:{instance}", c.list, request=req)
+        return [message_to_dict(d) for d in resp.items]
+
+    def list_users(self, project: str, instance: str) -> list[dict[str, Any]]:
+        from google.cloud import sqladmin_v1
+
+        c = self._sql("SqlUsersServiceClient")
+        req = sqladmin_v1.SqlUsersListRequest(project=project, instance=instance)
+        resp = self.call("sqladmin", "SqlUsersService/List", f"{project}:{instance}", c.list, request=req)
+        return [message_to_dict(u) for u in resp.items]
+
+    # -- Cloud Logging v2 -----------------------------------------------------------
+
+    def list_log_entries(self, project: str, filter_: str, *, max_results: int = 500) -> list[dict[str, Any]]:
+        """Newest first; every entry as LogEntry REST JSON."""
+        from google.cloud import logging as gcl
+
+        client = self._logging(project)
+
+        def fetch() -> list[dict[str, Any]]:
+            it = client.list_entries(
+                resource_names=[f"projects/{project}"],
+                filter_=filter_,
+                order_by=gcl.DESCENDING,
+                page_size=min(max_results, 1000),
+                max_results=max_results,
+            )
+            return [e.to_api_repr() for e in it]
+
+        return self._guard("logging", "ListLogEntries", f"projects/{project}", fetch)

@@ -1,0 +1,60 @@
+"""Everything one run has observed: typed facts written by probes, read by checks."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from troubleshooter.model import InstanceRef, LogMatch, RevisionInfo, RunConfig, Target
+
+if TYPE_CHECKING:
+    from troubleshooter.dsn import AppConnection
+    from troubleshooter.gateway import ApiFailure
+
+
+@dataclass
+class Observations:
+    """Facts gathered in one run. Probes write (under `lock`), checks only read.
+
+    Every fact that could not be read is recorded in `failures` under the same key, so a check
+    can tell "absent" from "unknown" and say which permission or API would have told it.
+    Keys: "run", "serving", "project:P", "usage:P:SERVICE", "instance:P:I", "list:P",
+    "iam:P", "databases:P:I", "users:P:I", "logs".
+    """
+
+    target: Target
+    run: RunConfig | None = None
+    serving: RevisionInfo | None = None
+    app: list["AppConnection"] | None = None
+    project_numbers: dict[str, str] = field(default_factory=dict)
+    instance_refs: list[InstanceRef] = field(default_factory=list)
+    instances: dict[str, dict[str, Any]] = field(default_factory=dict)        # key P:I -> DatabaseInstance
+    project_instances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # P -> instances.list
+    iam: dict[str, dict[str, Any]] = field(default_factory=dict)              # P -> Policy
+    services_enabled: dict[str, bool] = field(default_factory=dict)           # "P:sqladmin.googleapis.com" -> bool
+    databases: dict[str, list[str]] = field(default_factory=dict)             # key P:I -> names
+    users: dict[str, list[dict[str, Any]]] = field(default_factory=dict)      # key P:I -> users
+    logs: dict[str, LogMatch] = field(default_factory=dict)                   # symptom -> matches
+    log_entries_seen: int = 0
+    answers: dict[str, str] = field(default_factory=dict)                     # question id -> choice
+    failures: dict[str, "ApiFailure"] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+    def fail(self, key: str, failure: "ApiFailure") -> None:
+        with self.lock:
+            self.failures[key] = failure
+
+    def failure(self, *keys: str) -> "ApiFailure | None":
+        """The first recorded failure among `keys` (the reason a fact is unknown)."""
+        for k in keys:
+            if k in self.failures:
+                return self.failures[k]
+        return None
+
+    @property
+    def symptoms_in_logs(self) -> list[str]:
+        return [s for s, m in self.logs.items() if m.count]
+
+    def instance_for(self, ref: InstanceRef) -> dict[str, Any] | None:
+        return self.instances.get(ref.key)
