@@ -25,7 +25,8 @@ class Observations:
 
     target: Target
     run: RunConfig | None = None
-    serving: RevisionInfo | None = None
+    serving: RevisionInfo | None = None          # the revision taking traffic (services)
+    latest: RevisionInfo | None = None           # the newest revision / job execution, if different
     app: list["AppConnection"] | None = None
     project_numbers: dict[str, str] = field(default_factory=dict)
     instance_refs: list[InstanceRef] = field(default_factory=list)
@@ -38,6 +39,7 @@ class Observations:
     logs: dict[str, LogMatch] = field(default_factory=dict)                   # symptom -> matches
     log_entries_seen: int = 0
     answers: dict[str, str] = field(default_factory=dict)                     # question id -> choice
+    symptoms: list[str] = field(default_factory=list)                         # entry symptoms of the walk
     failures: dict[str, "ApiFailure"] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 

@@ -1,0 +1,20 @@
+"""What a check is: a pure verdict on one root cause or finding, from the observations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from troubleshooter.model import CheckResult
+from troubleshooter.observations import Observations
+
+
+@dataclass(frozen=True)
+class Check:
+    """Registered by id; the decision graph's check nodes name it. FAILED = the cause holds."""
+
+    id: str
+    title: str                      # the question it answers, e.g. "Is the instance attached?"
+    produces: str | None            # the root-cause or finding id it can report (None for routing)
+    probes: tuple[str, ...]         # the probes whose facts it reads
+    evaluate: Callable[[Observations], CheckResult]
