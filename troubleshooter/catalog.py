@@ -1,0 +1,67 @@
+"""The stable ids of ../shared/spec/root-causes.md, in catalog order (upstream causes first)."""
+
+from __future__ import annotations
+
+SYMPTOMS: tuple[str, ...] = (
+    "socket-not-found",
+    "connection-refused",
+    "connection-timeout",
+    "not-authorized",
+    "api-disabled",
+    "auth-failed",
+    "database-missing",
+    "too-many-connections",
+    "config-rejected",
+    "deploy-not-ready",
+    "unknown",
+)
+
+ROOT_CAUSES: tuple[str, ...] = (
+    "sqladmin-api-disabled",
+    "latest-revision-not-ready",
+    "cloudsql-not-attached",
+    "connection-name-malformed",
+    "connection-name-mismatch",
+    "instance-not-found",
+    "socket-path-too-long",
+    "missing-cloudsql-client-role",
+    "instance-stopped",
+    "instance-not-runnable",
+    "private-ip-without-vpc-egress",
+    "vpc-network-mismatch",
+    "all-traffic-egress-to-public-ip",
+    "app-uses-localhost-tcp",
+    "app-uses-public-ip-unauthorized",
+    "ssl-required-for-direct-tcp",
+    "connector-enforcement-blocks-direct",
+    "socket-path-wrong-for-engine",
+    "dsn-rejected-by-validator",
+    "secret-not-accessible",
+    "database-not-found",
+    "db-user-not-found",
+    "password-authentication-failed",
+    "too-many-connections",
+    "admin-api-quota-exceeded",
+)
+
+FINDINGS: tuple[str, ...] = (
+    "authorized-networks-open-to-world",
+    "plaintext-secret-in-env",
+    "overprivileged-runtime-sa",
+    "public-ip-allows-unencrypted",
+)
+
+FINDING_SEVERITY: dict[str, str] = {
+    "authorized-networks-open-to-world": "critical",
+    "plaintext-secret-in-env": "warning",
+    "overprivileged-runtime-sa": "warning",
+    "public-ip-allows-unencrypted": "warning",
+}
+
+
+def cause_rank(cause_id: str) -> int:
+    """Position in the catalog; unknown ids sort last (new ids are appended, never renamed)."""
+    try:
+        return ROOT_CAUSES.index(cause_id)
+    except ValueError:
+        return len(ROOT_CAUSES)

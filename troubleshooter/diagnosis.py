@@ -1,0 +1,244 @@
+"""From a target to every root cause: run the probes, pick the symptoms, walk the graph."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
+
+from troubleshooter.catalog import FINDING_SEVERITY, ROOT_CAUSES, SYMPTOMS, cause_rank
+from troubleshooter.checks import REGISTRY as CHECKS
+from troubleshooter.checks.routing import ROUTE_CHECKS
+from troubleshooter.gateway import Gateway
+from troubleshooter.graph import DecisionGraph, Node, Step, Walk, walk
+from troubleshooter.model import CheckResult, Evidence, Outcome, ProbeResult, Target
+from troubleshooter.observations import Observations
+from troubleshooter.probes import ALL_PROBES
+from troubleshooter.runner import Listener, run_probes
+
+
+class _Blank(dict):
+    """format_map helper: unknown {placeholders} stay visible instead of raising."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, params: Mapping[str, Any]) -> str:
+    """Fill a fix/why template from a check's params; unknown names stay as {name}."""
+    try:
+        return string.Formatter().vformat(template, (), _Blank(params))
+    except (ValueError, IndexError):
+        return template
+
+
+def fix_params(target: Target, result: CheckResult | None) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "project": target.project,
+        "region": target.region,
+        "kind": target.kind,
+        "name": target.name,
+        "instance_project": target.project,
+        "cloudsql_flag": "--add-cloudsql-instances" if target.kind == "service" else "--set-cloudsql-instances",
+    }
+    if result is not None:
+        params.update({k: v for k, v in result.params.items() if v is not None})
+    return params
+
+
+@dataclass
+class Reported:
+    """A root cause or finding as reported: what, why, evidence, and how to fix it."""
+
+    id: str
+    kind: str                      # cause | finding
+    title: str
+    summary: str
+    why: str
+    evidence: tuple[Evidence, ...]
+    commands: list[str]
+    steps: list[str]
+    automatic: bool
+    risk: str
+    prevention: list[str]
+    expected_actual: tuple[tuple[str, str, str], ...]
+    params: dict[str, Any]
+    severity: str | None = None
+    node: str = ""
+
+    def as_cause_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "summary": self.summary,
+            "evidence": [e.as_dict() for e in self.evidence],
+            "fix": {"commands": self.commands or self.steps, "automatic": self.automatic},
+        }
+
+    def as_finding_json(self) -> dict[str, Any]:
+        return {"id": self.id, "severity": self.severity or "warning", "summary": self.summary}
+
+
+@dataclass
+class Diagnosis:
+    """One diagnosis run: its symptoms, the probes, the path walked, what it found."""
+
+    target: Target
+    symptoms: list[str]
+    symptom_source: str            # flag | logs | config | default
+    graph: DecisionGraph
+    obs: Observations
+    probes: dict[str, ProbeResult]
+    walk: Walk
+    started_at: datetime
+    finished_at: datetime
+    causes: list[Reported] = field(default_factory=list)
+    findings: list[Reported] = field(default_factory=list)
+
+    @property
+    def uncertain(self) -> list[Step]:
+        return [s for s in self.walk.steps if s.node.kind == "check" and s.outcome == "uncertain"]
+
+    @property
+    def status(self) -> str:
+        if self.causes:
+            return "root-cause-found"
+        return "inconclusive" if self.uncertain else "no-cause-found"
+
+    @property
+    def cause_ids(self) -> list[str]:
+        return [c.id for c in self.causes]
+
+    @property
+    def finding_ids(self) -> list[str]:
+        return [f.id for f in self.findings]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target.as_dict(),
+            "symptoms": self.symptoms,
+            "status": self.status,
+            "rootCauses": [c.as_cause_json() for c in self.causes],
+            "findings": [f.as_finding_json() for f in self.findings],
+            "path": self.walk.path,
+            "uncertain": [
+                {"check": s.node.id, "summary": s.result.summary if s.result else ""}
+                for s in self.uncertain
+            ],
+            "probes": [p.as_dict() for p in self.probes.values()],
+        }
+
+
+def detect_symptoms(obs: Observations) -> tuple[list[str], str]:
+    """Symptoms from the logs (catalog order), else from the deploy state, else `unknown`."""
+    from_logs = [s for s in SYMPTOMS if s in obs.logs and obs.logs[s].count]
+    if from_logs:
+        return from_logs, "logs"
+    run = obs.run
+    if run is not None and (
+        (run.latest_created_revision and run.latest_created_revision != run.latest_ready_revision)
+        or (run.terminal_condition is not None and run.terminal_condition.state == "CONDITION_FAILED")
+    ):
+        return ["deploy-not-ready"], "config"
+    return ["unknown"], "default"
+
+
+def evaluate_walk(
+    graph: DecisionGraph,
+    obs: Observations,
+    symptoms: Iterable[str],
+    *,
+    pending_probes: set[str] | None = None,
+) -> Walk:
+    """Walk the graph over what has been observed (questions answered from obs.answers)."""
+
+    def evaluate(node: Node, steps: list[Step]) -> CheckResult:
+        check_id = node.spec.check or ""
+        if check_id in ROUTE_CHECKS:
+            return ROUTE_CHECKS[check_id].evaluate(obs, [(s.node.id, s.outcome) for s in steps])
+        try:
+            return CHECKS[check_id].evaluate(obs)
+        except Exception as exc:  # a check bug must not become a diagnosis
+            return CheckResult.uncertain(f"check {check_id} could not decide: {type(exc).__name__}: {exc}")
+
+    def answer(node: Node) -> str | None:
+        return obs.answers.get(node.short)
+
+    return walk(graph, symptoms, evaluate, answer, pending_probes=pending_probes)
+
+
+def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported], list[Reported]]:
+    """The causes and findings a walk reached, in catalog order, with filled-in fixes."""
+    check_of: dict[str, Step] = {}
+    for step in w.steps:
+        if step.node.kind == "check" and step.result is not None and step.outcome == "failed":
+            for target_id in step.node.spec.on.get("failed", []):
+                check_of.setdefault(target_id, step)
+    causes: list[Reported] = []
+    findings: list[Reported] = []
+    for step in w.steps:
+        if step.node.kind not in ("cause", "finding"):
+            continue
+        node = step.node
+        check_step = check_of.get(node.id)
+        result = check_step.result if check_step else None
+        params = fix_params(target, result)
+        spec = node.spec
+        fix = spec.fix
+        item = Reported(
+            id=node.short,
+            kind=node.kind,
+            title=node.title,
+            summary=result.summary if result else node.title,
+            why=fill(node.why, params),
+            evidence=result.evidence if result else (),
+            commands=[fill(c, params) for c in (fix.commands if fix else [])],
+            steps=[fill(s, params) for s in (fix.steps if fix else [])],
+            automatic=bool(fix and fix.automatic),
+            risk=fix.risk if fix else "",
+            prevention=list(spec.prevention),
+            expected_actual=result.expected_actual if result else (),
+            params=params,
+            severity=spec.severity or FINDING_SEVERITY.get(node.short),
+            node=node.id,
+        )
+        (causes if node.kind == "cause" else findings).append(item)
+    causes.sort(key=lambda r: cause_rank(r.id))
+    return causes, findings
+
+
+def diagnose(
+    target: Target,
+    gateway: Gateway,
+    graph: DecisionGraph,
+    *,
+    symptom: str | None = None,
+    answers: Mapping[str, str] | None = None,
+    listener: Listener | None = None,
+    log_window_minutes: int = 60,
+) -> Diagnosis:
+    """One full, non-interactive run: every probe concurrently, then the walk."""
+    started = datetime.now(timezone.utc)
+    obs = Observations(target)
+    obs.answers.update(answers or {})
+    obs, probes = run_probes(
+        target, gateway, ALL_PROBES, signatures=graph.signatures(),
+        log_window_minutes=log_window_minutes, listener=listener, obs=obs,
+    )
+    if symptom:
+        symptoms, source = [symptom], "flag"
+    else:
+        symptoms, source = detect_symptoms(obs)
+    obs.symptoms = list(symptoms)
+    w = evaluate_walk(graph, obs, symptoms)
+    causes, findings = report(graph, target, w)
+    return Diagnosis(
+        target=target, symptoms=symptoms, symptom_source=source, graph=graph, obs=obs,
+        probes=probes, walk=w, started_at=started, finished_at=datetime.now(timezone.utc),
+        causes=causes, findings=findings,
+    )
+
+
+__all__ = ["Diagnosis", "Reported", "diagnose", "detect_symptoms", "evaluate_walk", "report", "fill",
+           "ROOT_CAUSES"]

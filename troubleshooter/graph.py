@@ -1,0 +1,444 @@
+"""The decision graph: loaded from decision_trees/*.yaml, validated, held as a networkx DiGraph, walked.
+
+Nodes are symptoms (entry points), checks (a registered check decides an outcome), questions
+(the operator chooses), causes, findings and `healthy` (the leaves). Edges carry the outcome
+that takes them. A walk follows, from its symptoms, every edge whose outcome holds: a check
+that finds a cause routes both to the cause and on to the next check, so one pass reaches
+every root cause instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Iterable, Literal, Mapping
+
+import networkx as nx
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from troubleshooter.errors import BadInput
+from troubleshooter.model import CheckResult, Outcome
+
+CHECK_OUTCOMES = tuple(o.value for o in Outcome)
+UNANSWERED = "unanswered"
+NodeKind = Literal["symptom", "check", "question", "cause", "finding", "healthy"]
+LEAF_KINDS = ("cause", "finding", "healthy")
+
+
+# --------------------------------------------------------------------------- file format
+
+
+class FixSpec(BaseModel):
+    """How a cause is fixed: the gcloud form shown to people, and whether we can apply it."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    automatic: bool = False
+    commands: list[str] = Field(default_factory=list)   # templates: {project}, {name}, ...
+    steps: list[str] = Field(default_factory=list)      # manual steps when not automatic
+    risk: str = ""
+
+
+class NodeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    kind: NodeKind
+    title: str
+    why: str = ""
+    # symptom
+    examples: list[str] = Field(default_factory=list)
+    signatures: list[str] = Field(default_factory=list)
+    next: list[str] = Field(default_factory=list)
+    # check
+    check: str | None = None
+    probes: list[str] = Field(default_factory=list)
+    # question
+    choices: dict[str, str] = Field(default_factory=dict)
+    # check + question routing: outcome/choice -> successors
+    on: dict[str, list[str]] = Field(default_factory=dict)
+    # cause / finding
+    fix: FixSpec | None = None
+    prevention: list[str] = Field(default_factory=list)
+    severity: str | None = None
+
+    @field_validator("signatures")
+    @classmethod
+    def _regexes_compile(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"signature {pattern!r} is not a valid regex: {exc}") from None
+        return v
+
+
+class TreeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: str
+    description: str = ""
+    nodes: list[NodeSpec]
+
+
+# --------------------------------------------------------------------------- the loaded graph
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    kind: str
+    title: str
+    why: str
+    spec: NodeSpec
+    order: int
+
+    @property
+    def short(self) -> str:
+        """The id without its kind prefix (`cause:x` -> `x`)."""
+        return self.id.split(":", 1)[1] if ":" in self.id else self.id
+
+
+@dataclass
+class DecisionGraph:
+    """A validated decision graph. `g` is the networkx DiGraph (edge attr `outcomes`)."""
+
+    id: str
+    title: str
+    nodes: dict[str, Node]
+    g: nx.DiGraph
+    source: str
+    topo: list[str] = field(default_factory=list)
+
+    def node(self, node_id: str) -> Node:
+        return self.nodes[node_id]
+
+    def of_kind(self, kind: str) -> list[Node]:
+        return [n for n in self.nodes.values() if n.kind == kind]
+
+    def successors(self, node_id: str, outcome: str) -> list[str]:
+        return list(self.nodes[node_id].spec.on.get(outcome, [])) if self.nodes[node_id].kind in (
+            "check", "question") else list(self.nodes[node_id].spec.next)
+
+    def signatures(self) -> dict[str, tuple[re.Pattern[str], ...]]:
+        """Symptom id -> compiled log signatures (the logs probe matches these)."""
+        return {
+            n.short: tuple(re.compile(s) for s in n.spec.signatures)
+            for n in self.of_kind("symptom")
+            if n.spec.signatures
+        }
+
+    def cause_node(self, cause_id: str) -> Node | None:
+        return self.nodes.get(f"cause:{cause_id}") or self.nodes.get(f"finding:{cause_id}")
+
+    def check_nodes(self) -> list[Node]:
+        return self.of_kind("check")
+
+
+def _fail(source: str, node: str, reason: str) -> BadInput:
+    where = f"{source}: node {node}" if node else source
+    return BadInput(f"{where}: {reason}")
+
+
+def _edges(spec: NodeSpec) -> Iterable[tuple[str, str]]:
+    """(label, target) pairs leaving a node."""
+    for target in spec.next:
+        yield "next", target
+    for label, targets in spec.on.items():
+        for target in targets:
+            yield label, target
+
+
+def build_graph(
+    tree: TreeSpec,
+    source: str,
+    *,
+    known_checks: Mapping[str, Any] | None = None,
+    known_probes: Iterable[str] | None = None,
+    known_fixes: Iterable[str] | None = None,
+) -> DecisionGraph:
+    """Validate a parsed tree and build its graph; any problem is one BadInput line."""
+    nodes: dict[str, Node] = {}
+    for i, spec in enumerate(tree.nodes):
+        if spec.id in nodes:
+            raise _fail(source, spec.id, "duplicate node id")
+        expected_prefix = "healthy" if spec.kind == "healthy" else f"{spec.kind}:"
+        if not spec.id.startswith(expected_prefix):
+            raise _fail(source, spec.id, f"a {spec.kind} node's id must start with {expected_prefix!r}")
+        nodes[spec.id] = Node(spec.id, spec.kind, spec.title, spec.why.strip(), spec, i)
+
+    g = nx.DiGraph()
+    for node in nodes.values():
+        g.add_node(node.id, kind=node.kind)
+    for node in nodes.values():
+        for label, target in _edges(node.spec):
+            if target not in nodes:
+                raise _fail(source, node.id, f"edge {label!r} goes to unknown node {target!r}")
+            if g.has_edge(node.id, target):
+                g.edges[node.id, target]["outcomes"].add(label)
+            else:
+                g.add_edge(node.id, target, outcomes={label})
+
+    known_probes = set(known_probes) if known_probes is not None else None
+    known_fixes = set(known_fixes) if known_fixes is not None else None
+    for node in nodes.values():
+        spec = node.spec
+        if node.kind == "symptom":
+            if not spec.next:
+                raise _fail(source, node.id, "a symptom needs `next` (where the walk starts)")
+            if spec.on:
+                raise _fail(source, node.id, "a symptom routes with `next`, not `on`")
+        elif node.kind == "check":
+            if not spec.check:
+                raise _fail(source, node.id, "a check node must name its `check`")
+            missing = [o for o in CHECK_OUTCOMES if o not in spec.on]
+            if missing:
+                raise _fail(source, node.id, f"outcome(s) {', '.join(missing)} not routed")
+            extra = [o for o in spec.on if o not in CHECK_OUTCOMES]
+            if extra:
+                raise _fail(source, node.id, f"unknown outcome(s) {', '.join(extra)}")
+            if known_checks is not None:
+                check = known_checks.get(spec.check)
+                if check is None:
+                    raise _fail(source, node.id, f"unknown check {spec.check!r}")
+                produces = getattr(check, "produces", None)
+                leaf_targets = [t for t in spec.on.get("failed", []) if nodes[t].kind in ("cause", "finding")]
+                if produces and leaf_targets and all(nodes[t].short != produces for t in leaf_targets):
+                    raise _fail(source, node.id, f"check {spec.check!r} reports {produces!r} but "
+                                f"`failed` routes to {', '.join(leaf_targets)}")
+            if known_probes is not None:
+                for probe in spec.probes:
+                    if probe not in known_probes:
+                        raise _fail(source, node.id, f"unknown probe {probe!r}")
+        elif node.kind == "question":
+            if not spec.choices:
+                raise _fail(source, node.id, "a question needs `choices`")
+            for choice in list(spec.choices) + [UNANSWERED]:
+                if choice not in spec.on:
+                    raise _fail(source, node.id, f"choice {choice!r} not routed")
+        else:  # leaves
+            if spec.next or spec.on:
+                raise _fail(source, node.id, f"a {node.kind} node is a leaf: it cannot have edges")
+            if node.kind == "cause" and spec.fix is None:
+                raise _fail(source, node.id, "a cause needs a `fix` (automatic or manual steps)")
+            if spec.fix is not None and known_fixes is not None and spec.fix.automatic:
+                if spec.fix.id not in known_fixes:
+                    raise _fail(source, node.id, f"unknown fix {spec.fix.id!r}")
+
+    if not nx.is_directed_acyclic_graph(g):
+        cycle = nx.find_cycle(g)
+        raise _fail(source, cycle[0][0], "cycle: " + " -> ".join([e[0] for e in cycle] + [cycle[0][0]]))
+    symptoms = [n.id for n in nodes.values() if n.kind == "symptom"]
+    if not symptoms:
+        raise _fail(source, "", "no symptom nodes")
+    reachable: set[str] = set(symptoms)
+    for s in symptoms:
+        reachable |= nx.descendants(g, s)
+    for node in nodes.values():
+        if node.id not in reachable:
+            raise _fail(source, node.id, "not reachable from any symptom")
+        if g.out_degree(node.id) == 0 and node.kind not in LEAF_KINDS:
+            raise _fail(source, node.id, f"a {node.kind} node cannot be a leaf")
+
+    topo = list(nx.lexicographical_topological_sort(g, key=lambda nid: nodes[nid].order))
+    return DecisionGraph(tree.id, tree.title, nodes, g, source, topo)
+
+
+def _yaml_line(text: str, index: int) -> int | None:
+    """Line of the index-th entry of `nodes:` (for error messages)."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    for key, value in getattr(root, "value", []):
+        if getattr(key, "value", None) == "nodes" and isinstance(value, yaml.SequenceNode):
+            if 0 <= index < len(value.value):
+                return value.value[index].start_mark.line + 1
+    return None
+
+
+def parse_tree(text: str, source: str) -> TreeSpec:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise BadInput(f"{source}{line}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    try:
+        return TreeSpec.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err["loc"]
+        node = ""
+        line = ""
+        if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
+            raw = (data.get("nodes") or [])[loc[1]]
+            node = f" node {raw.get('id', '#' + str(loc[1]))}" if isinstance(raw, dict) else ""
+            found = _yaml_line(text, loc[1])
+            line = f":{found}" if found else ""
+            loc = loc[2:]
+        field_path = ".".join(str(p) for p in loc)
+        raise BadInput(f"{source}{line}:{node} field {field_path or '(root)'}: {err['msg']}") from None
+
+
+def trees_dir() -> Path:
+    """decision_trees/ as installed (package data), or the repo's top-level folder in a checkout."""
+    try:
+        pkg = resources.files("troubleshooter.decision_trees")
+        path = Path(str(pkg))
+        if path.is_dir() and any(path.glob("*.yaml")):
+            return path
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "decision_trees"
+
+
+def load_graph(path: str | Path | None = None) -> DecisionGraph:
+    """Load and validate a decision tree against the registered checks, probes and fixes."""
+    from troubleshooter.checks import REGISTRY
+    from troubleshooter.checks.routing import ROUTE_CHECKS
+    from troubleshooter.fixes import FIX_IDS
+    from troubleshooter.probes import REGISTRY as PROBES
+
+    path = Path(path) if path else trees_dir() / "cloudrun-cloudsql.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read decision tree: {exc.strerror or exc}") from None
+    tree = parse_tree(text, str(path))
+    checks = {**REGISTRY, **ROUTE_CHECKS}
+    return build_graph(tree, str(path), known_checks=checks, known_probes=PROBES, known_fixes=FIX_IDS)
+
+
+# --------------------------------------------------------------------------- the walk
+
+
+@dataclass
+class Step:
+    """One visited node: what it concluded (checks), what was chosen (questions)."""
+
+    node: Node
+    outcome: str                       # check outcome, question choice, "entry", or "reached"
+    result: CheckResult | None = None
+    pending: bool = False              # its probes have not finished yet
+
+
+@dataclass
+class Walk:
+    steps: list[Step]
+    frontier_pending: bool = False     # the walk stopped at checks still waiting for probes
+
+    @property
+    def path(self) -> list[str]:
+        return [s.node.id for s in self.steps]
+
+    def reached(self, kind: str) -> list[Step]:
+        return [s for s in self.steps if s.node.kind == kind]
+
+    def step(self, node_id: str) -> Step | None:
+        return next((s for s in self.steps if s.node.id == node_id), None)
+
+
+def walk(
+    graph: DecisionGraph,
+    symptoms: Iterable[str],
+    evaluate: Callable[[Node, list[Step]], CheckResult],
+    answer: Callable[[Node], str | None],
+    *,
+    pending_probes: set[str] | None = None,
+) -> Walk:
+    """Follow every edge whose outcome holds, from the given symptoms, in topological order.
+
+    A check whose probes are still pending is recorded as pending and nothing is followed
+    from it yet (the TUI re-walks as probes finish).
+    """
+    active = {f"symptom:{s}" for s in symptoms}
+    unknown = [s for s in active if s not in graph.nodes]
+    if unknown:
+        raise BadInput(f"unknown symptom {unknown[0].split(':', 1)[1]!r}; known: "
+                       + ", ".join(n.short for n in graph.of_kind("symptom")))
+    pending_probes = pending_probes or set()
+    steps: list[Step] = []
+    stalled = False
+    for nid in graph.topo:
+        if nid not in active:
+            continue
+        node = graph.nodes[nid]
+        if node.kind == "symptom":
+            steps.append(Step(node, "entry"))
+            active.update(node.spec.next)
+        elif node.kind == "check":
+            if pending_probes.intersection(node.spec.probes):
+                steps.append(Step(node, "pending", pending=True))
+                stalled = True
+                continue
+            result = evaluate(node, steps)
+            steps.append(Step(node, result.outcome.value, result))
+            active.update(node.spec.on[result.outcome.value])
+        elif node.kind == "question":
+            choice = answer(node)
+            label = choice if choice in node.spec.choices else UNANSWERED
+            steps.append(Step(node, label))
+            active.update(node.spec.on[label])
+        else:
+            steps.append(Step(node, "reached"))
+    return Walk(steps, stalled)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def to_mermaid(graph: DecisionGraph, highlight: Iterable[str] = ()) -> str:
+    """The graph (or a walked path, via `highlight`) as a Mermaid flowchart."""
+    marked = set(highlight)
+    shapes = {
+        "symptom": ("([", "])"), "check": ("{", "}"), "question": ("{{", "}}"),
+        "cause": ("[/", "/]"), "finding": ("[\\", "\\]"), "healthy": ("((", "))"),
+    }
+    ids = {nid: f"n{i}" for i, nid in enumerate(graph.topo)}
+    lines = ["flowchart TD"]
+    for nid in graph.topo:
+        node = graph.nodes[nid]
+        if marked and nid not in marked:
+            continue
+        left, right = shapes[node.kind]
+        label = node.title.replace('"', "'")
+        lines.append(f'  {ids[nid]}{left}"{label}"{right}')
+    for a, b, data in graph.g.edges(data=True):
+        if marked and not (a in marked and b in marked):
+            continue
+        label = "/".join(sorted(data["outcomes"]))
+        lines.append(f"  {ids[a]} -->|{label}| {ids[b]}")
+    for kind, style in (("cause", "fill:#fdd"), ("finding", "fill:#ffd"), ("healthy", "fill:#dfd")):
+        members = [ids[n] for n in graph.topo if graph.nodes[n].kind == kind and (not marked or n in marked)]
+        if members:
+            lines.append(f"  classDef {kind} {style}")
+            lines.append(f"  class {','.join(members)} {kind}")
+    return "\n".join(lines)
+
+
+def to_dot(graph: DecisionGraph) -> str:
+    shapes = {"symptom": "ellipse", "check": "diamond", "question": "hexagon",
+              "cause": "box", "finding": "note", "healthy": "doublecircle"}
+    lines = [f'digraph "{graph.id}" {{', "  rankdir=TB;"]
+    for nid in graph.topo:
+        node = graph.nodes[nid]
+        label = node.title.replace('"', '\\"')
+        lines.append(f'  "{nid}" [shape={shapes[node.kind]}, label="{label}"];')
+    for a, b, data in graph.g.edges(data=True):
+        lines.append(f'  "{a}" -> "{b}" [label="{"/".join(sorted(data["outcomes"]))}"];')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def to_text(graph: DecisionGraph) -> str:
+    lines = [f"{graph.title} ({graph.id})", ""]
+    for nid in graph.topo:
+        node = graph.nodes[nid]
+        lines.append(f"{nid}: {node.title}")
+        for label, targets in (node.spec.on.items() if node.spec.on else
+                               ([("next", node.spec.next)] if node.spec.next else [])):
+            lines.append(f"    {label:>10} -> {', '.join(targets)}")
+    return "\n".join(lines)
