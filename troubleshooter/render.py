@@ -1,0 +1,102 @@
+"""Plain-terminal rendering of a diagnosis (rich), for `troubleshooter diagnose --format text`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from troubleshooter.diagnosis import Diagnosis, Reported
+from troubleshooter.redact import redact
+
+OUTCOME_STYLE = {
+    "ok": ("✓", "green"),
+    "failed": ("✗", "red"),
+    "uncertain": ("?", "yellow"),
+    "skipped": ("–", "dim"),
+    "pending": ("…", "cyan"),
+    "entry": ("▶", "bold"),
+    "reached": ("●", "bold"),
+    "unanswered": ("?", "yellow"),
+}
+
+
+def _value(value: Any, limit: int = 140) -> str:
+    text = value if isinstance(value, str) else repr(value) if not isinstance(value, (list, dict)) else str(value)
+    text = redact(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _path_tree(d: Diagnosis) -> Tree:
+    tree = Tree(Text("Decision path", style="bold"))
+    for step in d.walk.steps:
+        mark, style = OUTCOME_STYLE.get(step.outcome, ("·", ""))
+        label = Text.assemble((f"{mark} ", style), (step.node.title, style if step.node.kind in
+                              ("cause", "finding") else ""), (f"  [{step.node.id}]", "dim"))
+        if step.result is not None and step.outcome in ("failed", "uncertain"):
+            label.append(f"\n  {redact(step.result.summary)}", style="italic")
+        tree.add(label)
+    return tree
+
+
+def _cause_panel(item: Reported, index: int) -> Panel:
+    parts: list[Any] = [Text(redact(item.summary)), Text(""), Text(item.why, style="dim")]
+    if item.evidence:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("evidence")
+        table.add_column("value", overflow="fold")
+        table.add_column("source", style="dim")
+        for ev in item.evidence:
+            table.add_row(escape(ev.field), escape(_value(ev.value)), escape(ev.resource or ev.source))
+        parts += [Text(""), table]
+    if item.expected_actual:
+        table = Table("", "expected", "actual", box=None, header_style="bold")
+        for what, expected, actual in item.expected_actual:
+            table.add_row(escape(what), escape(redact(str(expected))), escape(redact(str(actual))))
+        parts += [Text(""), table]
+    fix_lines = item.commands if item.commands else item.steps
+    if fix_lines:
+        label = "Fix (can be applied by `troubleshooter fix`)" if item.automatic else "Fix (manual)"
+        parts += [Text(""), Text(label, style="bold")]
+        parts += [Text(f"  $ {redact(c)}" if item.commands else f"  • {redact(c)}", style="cyan") for c in fix_lines]
+        if item.risk:
+            parts.append(Text(f"  Risk: {item.risk}", style="dim"))
+    title = f"{index}. {item.title}  [{item.id}]"
+    return Panel(Group(*parts), title=escape(title), title_align="left", border_style="red")
+
+
+def render_text(d: Diagnosis, console: Console) -> None:
+    t = d.target
+    console.print(Text.assemble(("Target  ", "bold"), t.describe()))
+    console.print(Text.assemble(("Symptom ", "bold"), ", ".join(d.symptoms), (f"  (from {d.symptom_source})", "dim")))
+    console.print()
+    if d.causes:
+        console.print(Text(f"{len(d.causes)} root cause(s) found", style="bold red"))
+        for i, item in enumerate(d.causes, 1):
+            console.print(_cause_panel(item, i))
+    elif d.status == "inconclusive":
+        console.print(Text("No root cause found, but some checks could not decide:", style="bold yellow"))
+    else:
+        console.print(Text("No root cause found: the connection path looks healthy.", style="bold green"))
+    for step in d.uncertain:
+        console.print(Text(f"  ? {step.node.title}: {redact(step.result.summary if step.result else '')}",
+                           style="yellow"))
+    if d.findings:
+        console.print()
+        console.print(Text("Findings (security and hygiene)", style="bold"))
+        for f in d.findings:
+            console.print(Text.assemble((f"  ! [{f.severity}] ", "magenta"), f.title, ": ", redact(f.summary)))
+    console.print()
+    console.print(_path_tree(d))
+    console.print()
+    table = Table("probe", "outcome", "ms", "note", title="Probes", title_justify="left", box=None)
+    for p in d.probes.values():
+        mark, style = OUTCOME_STYLE[p.outcome.value]
+        table.add_row(p.probe, Text(f"{mark} {p.outcome.value}", style=style), str(p.duration_ms),
+                      escape(redact(p.summary))[:100])
+    console.print(table)

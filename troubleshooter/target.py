@@ -1,0 +1,82 @@
+"""Resolve the target like gcloud does: flags, then environment, then the active gcloud configuration."""
+
+from __future__ import annotations
+
+import configparser
+import os
+from pathlib import Path
+from typing import Mapping
+
+from troubleshooter.errors import BadInput
+from troubleshooter.model import Target
+
+
+def gcloud_config(env: Mapping[str, str]) -> dict[str, str]:
+    """core/project and run/region from the active gcloud configuration, if there is one."""
+    base = Path(env.get("CLOUDSDK_CONFIG") or Path.home() / ".config" / "gcloud")
+    name = env.get("CLOUDSDK_ACTIVE_CONFIG_NAME")
+    if not name:
+        try:
+            name = (base / "active_config").read_text(encoding="utf-8").strip() or "default"
+        except OSError:
+            name = "default"
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(base / "configurations" / f"config_{name}", encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return {}
+    out = {}
+    if parser.has_option("core", "project"):
+        out["project"] = parser.get("core", "project").strip()
+    if parser.has_option("run", "region"):
+        out["region"] = parser.get("run", "region").strip()
+    return out
+
+
+def defaults(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = os.environ if env is None else env
+    conf = gcloud_config(env)
+    out = {}
+    project = env.get("CLOUDSDK_CORE_PROJECT") or env.get("GOOGLE_CLOUD_PROJECT") or conf.get("project")
+    region = env.get("CLOUDSDK_RUN_REGION") or conf.get("region")
+    if project:
+        out["project"] = project
+    if region:
+        out["region"] = region
+    return out
+
+
+def resolve(
+    project: str | None,
+    region: str | None,
+    service: str | None,
+    job: str | None,
+    *,
+    fallback: Target | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Target:
+    """A complete target, or BadInput naming the missing flag (batch commands cannot ask)."""
+    if service and job:
+        raise BadInput("--service and --job are exclusive: troubleshoot one at a time")
+    base = defaults(env)
+    if fallback is not None:
+        project = project or fallback.project
+        region = region or fallback.region
+        if not (service or job):
+            service, job = fallback.service, fallback.job
+    project = project or base.get("project")
+    region = region or base.get("region")
+    missing = [flag for flag, value in (("--project", project), ("--region", region)) if not value]
+    if not (service or job):
+        missing.append("--service or --job")
+    if missing:
+        raise BadInput(f"missing {', '.join(missing)} (no default in the environment or gcloud config)")
+    return Target(project=project, region=region, service=service, job=job)  # type: ignore[arg-type]
+
+
+def partial(project: str | None, region: str | None, service: str | None, job: str | None,
+            env: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """What is known so far (the TUI's picker asks for the rest)."""
+    base = defaults(env)
+    return {"project": project or base.get("project"), "region": region or base.get("region"),
+            "service": service, "job": job}
