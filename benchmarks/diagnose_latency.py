@@ -1,0 +1,51 @@
+"""Wall time of one `diagnose` against the sandbox with a per-call latency L, as a multiple of L.
+
+A sequential walk costs about one L per API call on the dependency chain (≈ 8-9 × L for one
+service); the concurrent probes should need about 2 × L (service, then instance/IAM/...).
+Usage: python benchmarks/diagnose_latency.py [SCENARIO] [L ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from troubleshooter.diagnosis import diagnose
+from troubleshooter.gateway import Gateway
+from troubleshooter.graph import load_graph
+from troubleshooter.model import Target
+from troubleshooter.sandbox import Sandbox
+from troubleshooter.scenarios import scenario_path
+from troubleshooter.world import load_world
+
+
+def measure(scenario: str, latency: float, graph) -> tuple[float, int]:
+    world = load_world(scenario_path(scenario))
+    t = world.target
+    target = Target(t.project, t.region, t.service, t.job)
+    with Sandbox(world, latency=latency) as sandbox:
+        gateway = Gateway.from_env(sandbox.env)
+        diagnose(target, gateway, graph)  # warm-up: client construction, channel set-up
+        before = sandbox.call_count
+        start = time.perf_counter()
+        diagnose(target, gateway, graph)
+        elapsed = time.perf_counter() - start
+        calls = sandbox.call_count - before
+        gateway.close()
+    return elapsed, calls
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    scenario = args[0] if args and not args[0].replace(".", "").isdigit() else "telepay-missing-attachment"
+    latencies = [float(a) for a in args if a.replace(".", "").isdigit()] or [0.1, 0.25, 0.5]
+    graph = load_graph()
+    print(f"scenario: {scenario}")
+    print(f"{'L (s)':>8} {'wall (s)':>9} {'× L':>6} {'API calls':>10}")
+    for latency in latencies:
+        elapsed, calls = measure(scenario, latency, graph)
+        print(f"{latency:8.2f} {elapsed:9.3f} {elapsed / latency:6.2f} {calls:10d}")
+
+
+if __name__ == "__main__":
+    main()
