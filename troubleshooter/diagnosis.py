@@ -173,7 +173,7 @@ def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported
     check_of: dict[str, Step] = {}
     for step in w.steps:
         if step.node.kind == "check" and step.result is not None and step.outcome == "failed":
-            for target_id in step.node.spec.on.get("failed", []):
+            for target_id in step.node.spec.routes.get("failed", []):
                 check_of.setdefault(target_id, step)
     causes: list[Reported] = []
     findings: list[Reported] = []

@@ -58,7 +58,7 @@ class NodeSpec(BaseModel):
     # question
     choices: dict[str, str] = Field(default_factory=dict)
     # check + question routing: outcome/choice -> successors
-    on: dict[str, list[str]] = Field(default_factory=dict)
+    routes: dict[str, list[str]] = Field(default_factory=dict)
     # cause / finding
     fix: FixSpec | None = None
     prevention: list[str] = Field(default_factory=list)
@@ -119,7 +119,7 @@ class DecisionGraph:
         return [n for n in self.nodes.values() if n.kind == kind]
 
     def successors(self, node_id: str, outcome: str) -> list[str]:
-        return list(self.nodes[node_id].spec.on.get(outcome, [])) if self.nodes[node_id].kind in (
+        return list(self.nodes[node_id].spec.routes.get(outcome, [])) if self.nodes[node_id].kind in (
             "check", "question") else list(self.nodes[node_id].spec.next)
 
     def signatures(self) -> dict[str, tuple[re.Pattern[str], ...]]:
@@ -146,7 +146,7 @@ def _edges(spec: NodeSpec) -> Iterable[tuple[str, str]]:
     """(label, target) pairs leaving a node."""
     for target in spec.next:
         yield "next", target
-    for label, targets in spec.on.items():
+    for label, targets in spec.routes.items():
         for target in targets:
             yield label, target
 
@@ -188,15 +188,15 @@ def build_graph(
         if node.kind == "symptom":
             if not spec.next:
                 raise _fail(source, node.id, "a symptom needs `next` (where the walk starts)")
-            if spec.on:
-                raise _fail(source, node.id, "a symptom routes with `next`, not `on`")
+            if spec.routes:
+                raise _fail(source, node.id, "a symptom routes with `next`, not `routes`")
         elif node.kind == "check":
             if not spec.check:
                 raise _fail(source, node.id, "a check node must name its `check`")
-            missing = [o for o in CHECK_OUTCOMES if o not in spec.on]
+            missing = [o for o in CHECK_OUTCOMES if o not in spec.routes]
             if missing:
                 raise _fail(source, node.id, f"outcome(s) {', '.join(missing)} not routed")
-            extra = [o for o in spec.on if o not in CHECK_OUTCOMES]
+            extra = [o for o in spec.routes if o not in CHECK_OUTCOMES]
             if extra:
                 raise _fail(source, node.id, f"unknown outcome(s) {', '.join(extra)}")
             if known_checks is not None:
@@ -204,7 +204,7 @@ def build_graph(
                 if check is None:
                     raise _fail(source, node.id, f"unknown check {spec.check!r}")
                 produces = getattr(check, "produces", None)
-                leaf_targets = [t for t in spec.on.get("failed", []) if nodes[t].kind in ("cause", "finding")]
+                leaf_targets = [t for t in spec.routes.get("failed", []) if nodes[t].kind in ("cause", "finding")]
                 if produces and leaf_targets and all(nodes[t].short != produces for t in leaf_targets):
                     raise _fail(source, node.id, f"check {spec.check!r} reports {produces!r} but "
                                 f"`failed` routes to {', '.join(leaf_targets)}")
@@ -216,10 +216,10 @@ def build_graph(
             if not spec.choices:
                 raise _fail(source, node.id, "a question needs `choices`")
             for choice in list(spec.choices) + [UNANSWERED]:
-                if choice not in spec.on:
+                if choice not in spec.routes:
                     raise _fail(source, node.id, f"choice {choice!r} not routed")
         else:  # leaves
-            if spec.next or spec.on:
+            if spec.next or spec.routes:
                 raise _fail(source, node.id, f"a {node.kind} node is a leaf: it cannot have edges")
             if node.kind == "cause" and spec.fix is None:
                 raise _fail(source, node.id, "a cause needs a `fix` (automatic or manual steps)")
@@ -376,12 +376,12 @@ def walk(
                 continue
             result = evaluate(node, steps)
             steps.append(Step(node, result.outcome.value, result))
-            active.update(node.spec.on[result.outcome.value])
+            active.update(node.spec.routes[result.outcome.value])
         elif node.kind == "question":
             choice = answer(node)
             label = choice if choice in node.spec.choices else UNANSWERED
             steps.append(Step(node, label))
-            active.update(node.spec.on[label])
+            active.update(node.spec.routes[label])
         else:
             steps.append(Step(node, "reached"))
     return Walk(steps, stalled)
@@ -438,7 +438,7 @@ def to_text(graph: DecisionGraph) -> str:
     for nid in graph.topo:
         node = graph.nodes[nid]
         lines.append(f"{nid}: {node.title}")
-        for label, targets in (node.spec.on.items() if node.spec.on else
+        for label, targets in (node.spec.routes.items() if node.spec.routes else
                                ([("next", node.spec.next)] if node.spec.next else [])):
             lines.append(f"    {label:>10} -> {', '.join(targets)}")
     return "\n".join(lines)
