@@ -291,7 +291,8 @@ class Gateway:
         self.deadline = deadline
         self._credentials = credentials
         self._clients: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        # Reentrant: building a Cloud SQL client takes the lock again for the shared channel.
+        self._lock = threading.RLock()
         self._grpc_channel: Any = None
         self.stats = CallStats()
 
@@ -559,7 +560,9 @@ class Gateway:
     def get_service_state(self, project: str, service: str) -> dict[str, Any]:
         name = f"projects/{project}/services/{service}"
         c = self._usage()
-        return message_to_dict(self.call("serviceusage", "GetService", name, c.get_service, name=name))
+        return message_to_dict(
+            self.call("serviceusage", "GetService", name, c.get_service, request={"name": name})
+        )
 
     def enable_service(self, project: str, service: str, progress: Progress = _no_progress) -> dict[str, Any]:
         name = f"projects/{project}/services/{service}"

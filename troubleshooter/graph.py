@@ -362,6 +362,18 @@ def walk(
     pending_probes = pending_probes or set()
     steps: list[Step] = []
     stalled = False
+    emitted: set[str] = set()
+
+    def _follow(successors: list[str]) -> None:
+        # Leaves (causes, findings, healthy) go on the path right after the node that reached
+        # them, so the path reads check -> its cause -> next check.
+        for succ in successors:
+            active.add(succ)
+            leaf = graph.nodes[succ]
+            if leaf.kind in LEAF_KINDS and succ not in emitted:
+                emitted.add(succ)
+                steps.append(Step(leaf, "reached"))
+
     for nid in graph.topo:
         if nid not in active:
             continue
@@ -376,13 +388,13 @@ def walk(
                 continue
             result = evaluate(node, steps)
             steps.append(Step(node, result.outcome.value, result))
-            active.update(node.spec.routes[result.outcome.value])
+            _follow(node.spec.routes[result.outcome.value])
         elif node.kind == "question":
             choice = answer(node)
             label = choice if choice in node.spec.choices else UNANSWERED
             steps.append(Step(node, label))
-            active.update(node.spec.routes[label])
-        else:
+            _follow(node.spec.routes[label])
+        elif nid not in emitted:
             steps.append(Step(node, "reached"))
     return Walk(steps, stalled)
 
