@@ -283,7 +283,7 @@ class Gateway:
         endpoints: Endpoints | None = None,
         *,
         timeout: float = 15.0,
-        deadline: float = 30.0,
+        deadline: float = 20.0,
         credentials: Any = None,
     ) -> None:
         self.endpoints = endpoints or Endpoints.from_env({})
@@ -416,8 +416,17 @@ class Gateway:
         from google.api_core import exceptions as gexc
         from google.api_core import retry as gretry
 
+        def transient(exc: BaseException) -> bool:
+            # 429 and 503 pass with time; a refused connection (nothing listening) does not.
+            if isinstance(exc, gexc.TooManyRequests):
+                return True
+            if isinstance(exc, gexc.ServiceUnavailable):
+                text = str(exc).lower()
+                return not any(m in text for m in ("failed to connect", "connection refused", "name resolution"))
+            return False
+
         return gretry.Retry(
-            predicate=gretry.if_exception_type(gexc.TooManyRequests, gexc.ServiceUnavailable),
+            predicate=transient,
             initial=0.2,
             maximum=2.0,
             multiplier=2.0,
