@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, Mapping
 
@@ -285,13 +284,17 @@ def parse_tree(text: str, source: str) -> TreeSpec:
 
 def trees_dir() -> Path:
     """decision_trees/ as installed (package data), or the repo's top-level folder in a checkout."""
+    import importlib.util
+
     try:
-        pkg = resources.files("troubleshooter.decision_trees")
-        path = Path(str(pkg))
+        spec = importlib.util.find_spec("troubleshooter.decision_trees")
+    except ModuleNotFoundError:
+        spec = None
+    # A namespace package (the folder has no __init__.py): its search locations are the folders.
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(location)
         if path.is_dir() and any(path.glob("*.yaml")):
             return path
-    except (ModuleNotFoundError, TypeError):
-        pass
     return Path(__file__).resolve().parent.parent / "decision_trees"
 
 
