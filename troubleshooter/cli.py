@@ -141,11 +141,11 @@ def demo(scenario: str | None, list_: bool, read_only: bool) -> None:
 @click.option("--answer", "answers", multiple=True, metavar="QUESTION=CHOICE",
               help="Answer a question no probe can, e.g. app-connection=unix-socket.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
-@click.option("--log-window", type=click.IntRange(1, 7 * 24 * 60), default=60, show_default=True,
-              help="Minutes of recent logs to read.")
+@click.option("--log-window", type=click.IntRange(1, 30 * 24 * 60), default=None,
+              help="Minutes of recent logs to read (default: 60 for services, 1440 for jobs).")
 def diagnose(project: str | None, region: str | None, service: str | None, job: str | None,
              world: str | None, fmt: str, symptom: str | None, answers: tuple[str, ...],
-             output: str | None, log_window: int) -> None:
+             output: str | None, log_window: int | None) -> None:
     """Batch run of the decision graph, no prompts. Exit 1 when a root cause is found."""
     from troubleshooter.diagnosis import diagnose as run_diagnosis
     from troubleshooter.graph import load_graph
@@ -216,6 +216,11 @@ def sandbox(world: str, latency: float) -> None:
     from troubleshooter.sandbox import serve_forever
 
     serve_forever(str(_world_path(world)), latency, sys.stdout)
+
+
+from troubleshooter.fix_command import fix  # noqa: E402  (it reuses the helpers above)
+
+cli.add_command(fix)
 
 
 def main() -> None:

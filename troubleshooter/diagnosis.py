@@ -130,6 +130,11 @@ class Diagnosis:
         }
 
 
+def default_log_window(target: Target) -> int:
+    """Minutes of logs to read: an hour for services; a day for jobs, which run rarely."""
+    return 24 * 60 if target.kind == "job" else 60
+
+
 def detect_symptoms(obs: Observations) -> tuple[list[str], str]:
     """Symptoms from the logs (catalog order), else from the deploy state, else `unknown`."""
     from_logs = [s for s in SYMPTOMS if s in obs.logs and obs.logs[s].count]
@@ -216,10 +221,12 @@ def diagnose(
     symptom: str | None = None,
     answers: Mapping[str, str] | None = None,
     listener: Listener | None = None,
-    log_window_minutes: int = 60,
+    log_window_minutes: int | None = None,
 ) -> Diagnosis:
     """One full, non-interactive run: every probe concurrently, then the walk."""
     started = datetime.now(timezone.utc)
+    if log_window_minutes is None:
+        log_window_minutes = default_log_window(target)
     obs = Observations(target)
     obs.answers.update(answers or {})
     obs, probes = run_probes(
