@@ -1,0 +1,459 @@
+"""World files: a Google Cloud project as data (see shared/spec/world-format.md), loaded and checked."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any, Callable, Literal, Sequence
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from troubleshooter.errors import BadInput
+
+API_KEYS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage")
+
+# gRPC status names a fault may use instead of an HTTP code.
+GRPC_STATUS_NAMES = (
+    "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+    "UNAUTHENTICATED",
+)  # fmt: skip
+
+JsonPath = tuple[str | int, ...]
+
+
+# --------------------------------------------------------------------------- time
+
+
+_RELATIVE_RE = re.compile(r"^-((?:\d+(?:\.\d+)?[smhd])+)$")
+_RELATIVE_PART_RE = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def format_rfc3339(moment: datetime) -> str:
+    """UTC, microseconds, trailing Z: the shape Google's REST APIs print."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp (any fraction length, Z or offset) to an aware datetime."""
+    m = re.match(
+        r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$", text
+    )
+    if not m:
+        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+    day, clock, frac, zone = m.groups()
+    micros = (frac or "0")[:6].ljust(6, "0")
+    offset = "+00:00" if zone in ("Z", "z") else zone
+    return datetime.fromisoformat(f"{day}T{clock}.{micros}{offset}")
+
+
+def relative_to(text: str, now: datetime) -> str | None:
+    """`-5m`, `-2h`, `-1d`, `-1h30m` as an absolute timestamp before `now`; None if not relative."""
+    m = _RELATIVE_RE.match(text.strip())
+    if not m:
+        return None
+    seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _RELATIVE_PART_RE.findall(m.group(1)))
+    return format_rfc3339(now - timedelta(seconds=seconds))
+
+
+def _is_time_key(key: str) -> bool:
+    return key in ("timestamp", "receiveTimestamp") or key.endswith(("Time", "Timestamp"))
+
+
+def resolve_relative_times(value: Any, now: datetime) -> Any:
+    """A copy of `value` with every relative time field (`*Time`, `timestamp`...) made absolute."""
+    if isinstance(value, list):
+        return [resolve_relative_times(v, now) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, str) and isinstance(key, str) and _is_time_key(key):
+            out[key] = relative_to(item, now) or item
+        else:
+            out[key] = resolve_relative_times(item, now)
+    return out
+
+
+# --------------------------------------------------------------------------- element checks
+
+
+def _invalid(field: str, message: str) -> PydanticCustomError:
+    # The `field` context lets the error formatter extend the JSON path into the element.
+    return PydanticCustomError("world", "{message}", {"field": field, "message": message})
+
+
+def _name_checker(kind: str, pattern: str, example: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    rx = re.compile(pattern)
+
+    def check(item: dict[str, Any]) -> dict[str, Any]:
+        name = item.get("name")
+        if not isinstance(name, str) or not rx.match(name):
+            raise _invalid("name", f"a {kind} needs a name like {example!r}, got {name!r}")
+        return item
+
+    return check
+
+
+_SEG = r"[^/\s]+"
+_check_service = _name_checker(
+    "service", rf"^projects/{_SEG}/locations/{_SEG}/services/{_SEG}$", "projects/P/locations/R/services/S"
+)
+_check_revision = _name_checker(
+    "revision",
+    rf"^projects/{_SEG}/locations/{_SEG}/services/{_SEG}/revisions/{_SEG}$",
+    "projects/P/locations/R/services/S/revisions/REV",
+)
+_check_job = _name_checker(
+    "job", rf"^projects/{_SEG}/locations/{_SEG}/jobs/{_SEG}$", "projects/P/locations/R/jobs/J"
+)
+_check_execution = _name_checker(
+    "execution",
+    rf"^projects/{_SEG}/locations/{_SEG}/jobs/{_SEG}/executions/{_SEG}$",
+    "projects/P/locations/R/jobs/J/executions/E",
+)
+
+
+def _check_instance(item: dict[str, Any]) -> dict[str, Any]:
+    for key in ("name", "project"):
+        if not isinstance(item.get(key), str) or not item[key]:
+            raise _invalid(key, f"a Cloud SQL instance needs a {key!r} string")
+    return item
+
+
+def _check_log_entry(item: dict[str, Any]) -> dict[str, Any]:
+    log_name = item.get("logName")
+    if not isinstance(log_name, str) or not re.match(rf"^projects/{_SEG}/logs/.+$", log_name):
+        raise _invalid("logName", f"a log entry needs a logName like 'projects/P/logs/NAME', got {log_name!r}")
+    stamp = item.get("timestamp")
+    if stamp is not None:
+        try:
+            parse_rfc3339(str(stamp))
+        except ValueError as exc:
+            raise _invalid("timestamp", f"{exc} (use RFC 3339 or a relative time like '-5m')") from None
+    resource = item.get("resource")
+    if resource is not None and not isinstance(resource, dict):
+        raise _invalid("resource", "resource must be a mapping with 'type' and 'labels'")
+    return item
+
+
+Resource = dict[str, Any]
+ServiceDict = Annotated[Resource, AfterValidator(_check_service)]
+RevisionDict = Annotated[Resource, AfterValidator(_check_revision)]
+JobDict = Annotated[Resource, AfterValidator(_check_job)]
+ExecutionDict = Annotated[Resource, AfterValidator(_check_execution)]
+InstanceDict = Annotated[Resource, AfterValidator(_check_instance)]
+LogEntryDict = Annotated[Resource, AfterValidator(_check_log_entry)]
+
+
+def _check_instance_key(value: dict[str, list[Resource]]) -> dict[str, list[Resource]]:
+    for key in value:
+        if not re.match(r"^[^:\s]+(:[^:\s]+)?:[^:\s]+$", key):
+            raise ValueError(f"key {key!r} must be 'PROJECT:INSTANCE'")
+    return value
+
+
+def _as_str(value: Any) -> Any:
+    # Project numbers are often written unquoted; the APIs always return them as strings.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+# --------------------------------------------------------------------------- models
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore", populate_by_name=True, alias_generator=to_camel, validate_assignment=False
+    )
+
+
+class Target(_Model):
+    """What `demo`/`diagnose --world` troubleshoot by default: one service or one job."""
+
+    project: str
+    region: str
+    service: str | None = None
+    job: str | None = None
+
+    @model_validator(mode="after")
+    def _one_workload(self) -> "Target":
+        if (self.service is None) == (self.job is None):
+            raise ValueError("target needs exactly one of 'service' or 'job'")
+        return self
+
+
+class ProjectSpec(_Model):
+    """One Google Cloud project: identity, enabled APIs and IAM policy."""
+
+    project_id: str
+    project_number: Annotated[str, BeforeValidator(_as_str)]
+    # None means "not described": every API counts as enabled.
+    enabled_services: list[str] | None = None
+    iam_policy: dict[str, Any] = Field(default_factory=dict)
+    display_name: str | None = None
+    parent: str | None = None
+    state: str | None = None
+
+    @field_validator("project_number")
+    @classmethod
+    def _digits(cls, value: str) -> str:
+        if not value.isdigit():
+            raise ValueError(f"projectNumber must be digits, got {value!r}")
+        return value
+
+    @field_validator("iam_policy")
+    @classmethod
+    def _etag_is_base64(cls, value: dict[str, Any]) -> dict[str, Any]:
+        etag = value.get("etag")
+        if etag is not None:
+            try:
+                decode_etag(str(etag))
+            except ValueError:
+                raise ValueError(f"iamPolicy.etag must be base64 (as the API prints it), got {etag!r}") from None
+        return value
+
+
+def decode_etag(etag: str) -> bytes:
+    """An IAM etag's bytes; accepts standard and URL-safe base64, padded or not (like protobuf)."""
+    raw = etag.strip().rstrip("=").replace("-", "+").replace("_", "/").encode()
+    try:
+        return base64.b64decode(raw + b"=" * (-len(raw) % 4), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+class Fault(_Model):
+    """An injected failure: calls matching api/method (and `match`) fail or stall, `times` times."""
+
+    api: Literal["run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage"]
+    method: str = "*"
+    code: int | str | None = None
+    message: str | None = None
+    status: str | None = None
+    reason: str | None = None
+    metadata: dict[str, str] | None = None
+    times: int | None = Field(default=None, ge=1)
+    match: str | None = None
+    delay: float | None = Field(default=None, ge=0)
+
+    @field_validator("code")
+    @classmethod
+    def _known_code(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, str):
+            if value.isdigit():
+                value = int(value)
+            elif value.upper() in GRPC_STATUS_NAMES:
+                return value.upper()
+            else:
+                raise ValueError(f"code must be an HTTP code or a gRPC status name, got {value!r}")
+        if isinstance(value, int) and not 400 <= value <= 599:
+            raise ValueError(f"code must be an HTTP error code (4xx/5xx), got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _does_something(self) -> "Fault":
+        if self.code is None and self.status is None and self.delay is None:
+            raise ValueError("a fault needs a 'code' (or 'status') or a 'delay'")
+        return self
+
+
+class Expect(_Model):
+    """What a correct diagnosis of this world finds."""
+
+    root_causes: list[str] = Field(default_factory=list)
+    findings: list[str] = Field(default_factory=list)
+
+
+class World(_Model):
+    """A world file: projects, Cloud Run and Cloud SQL resources, logs, faults, expectations."""
+
+    name: str
+    title: str = ""
+    description: str = ""
+    target: Target
+    projects: list[ProjectSpec] = Field(default_factory=list)
+    services: list[ServiceDict] = Field(default_factory=list)
+    revisions: list[RevisionDict] = Field(default_factory=list)
+    jobs: list[JobDict] = Field(default_factory=list)
+    executions: list[ExecutionDict] = Field(default_factory=list)
+    instances: list[InstanceDict] = Field(default_factory=list)
+    databases: Annotated[dict[str, list[Resource]], AfterValidator(_check_instance_key)] = Field(
+        default_factory=dict
+    )
+    users: Annotated[dict[str, list[Resource]], AfterValidator(_check_instance_key)] = Field(
+        default_factory=dict
+    )
+    log_entries: list[LogEntryDict] = Field(default_factory=list)
+    faults: list[Fault] = Field(default_factory=list)
+    expect: Expect | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The world in file format (camelCase keys), ready for JSON or YAML."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    def dump(self, path: str | Path) -> None:
+        """Write the world as YAML (.yaml/.yml) or JSON (anything else)."""
+        p = Path(path)
+        text = self.to_yaml() if p.suffix.lower() in (".yaml", ".yml") else self.to_json() + "\n"
+        try:
+            p.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"{p}: cannot write world: {exc.strerror or exc}") from None
+
+    def project(self, ref: str) -> ProjectSpec | None:
+        """The project whose id or number is `ref` (a `projects/` prefix is fine)."""
+        ref = ref.removeprefix("projects/")
+        return next((p for p in self.projects if ref in (p.project_id, p.project_number)), None)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that keeps timestamps as strings: the APIs' JSON never has datetime values."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _format_path(path: Sequence[str | int]) -> str:
+    out = "$"
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", part):
+            out += f".{part}"
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
+
+
+def _line_of(text: str, path: Sequence[str | int]) -> int | None:
+    """Best-effort 1-based line of `path` in YAML or JSON text (JSON parses as YAML nodes)."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            hit = next(((k, v) for k, v in node.value if k.value == part), None)
+            if hit is None:
+                break
+            line, node = hit[0].start_mark.line + 1, hit[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _bad(source: str, text: str | None, path: Sequence[str | int], message: str) -> BadInput:
+    line = _line_of(text, path) if text is not None else None
+    where = f"{source}:{line}" if line else source
+    message = " ".join(message.split())  # one line, whatever the library said
+    return BadInput(f"{where}: {_format_path(path)}: {message}")
+
+
+def _first_error(exc: ValidationError) -> tuple[JsonPath, str]:
+    err = exc.errors(include_url=False)[0]
+    loc: list[str | int] = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    ctx = err.get("ctx") or {}
+    if err["type"] == "world" and ctx.get("field"):
+        loc.append(ctx["field"])
+    message = err["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return tuple(loc), message
+
+
+def _parse(text: str, source: str) -> Any:
+    suffix = source.lower().rsplit(".", 1)[-1]
+    is_json = suffix == "json" or (suffix not in ("yaml", "yml") and text.lstrip().startswith("{"))
+    if is_json:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"{source}:{exc.lineno}: $: invalid JSON: {exc.msg} (column {exc.colno})") from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise BadInput(f"{where}: $: invalid YAML: {' '.join(str(problem).split())}") from None
+
+
+def world_from_data(
+    data: Any, source: str = "<world>", *, now: datetime | None = None, text: str | None = None
+) -> World:
+    """Validate parsed world data; relative times become absolute; errors raise one-line BadInput."""
+    if not isinstance(data, dict):
+        raise _bad(source, text, (), f"a world must be a mapping, got {type(data).__name__}")
+    moment = now or datetime.now(timezone.utc)
+    resolved = dict(data)
+    for key in ("services", "revisions", "jobs", "executions", "instances", "logEntries"):
+        if key in resolved:
+            resolved[key] = resolve_relative_times(resolved[key], moment)
+    try:
+        world = World.model_validate(resolved)
+    except ValidationError as exc:
+        path, message = _first_error(exc)
+        raise _bad(source, text, path, message) from None
+    problem = _wire_problem(world)
+    if problem is not None:
+        raise _bad(source, text, problem[0], problem[1])
+    return world
+
+
+def _wire_problem(world: World) -> tuple[JsonPath, str] | None:
+    # Lazy: the Google message classes are heavy and only needed once a file parsed.
+    from troubleshooter.sandbox.protos import find_wire_problem
+
+    return find_wire_problem(world.to_dict())
+
+
+def load_world_text(text: str, source_name: str = "<world>", *, now: datetime | None = None) -> World:
+    """Parse and validate world text (JSON or YAML, chosen by the source name's suffix)."""
+    return world_from_data(_parse(text, source_name), source_name, now=now, text=text)
+
+
+def load_world(path: str | Path, *, now: datetime | None = None) -> World:
+    """Load a world file (.json, .yaml, .yml); any problem is a one-line BadInput naming file:line."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise BadInput(f"{p}: cannot read world file: {reason}") from None
+    return load_world_text(text, str(p), now=now)
