@@ -1,0 +1,816 @@
+"""Every check on small hand-built observations: the cause holds, a near miss, doubt, no secrets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any, Callable
+
+import pytest
+
+from troubleshooter.catalog import FINDINGS, ROOT_CAUSES
+from troubleshooter.checks import ALL, REGISTRY
+from troubleshooter.dsn import app_connections
+from troubleshooter.gateway import ApiFailure
+from troubleshooter.model import (
+    CheckResult,
+    Condition,
+    LogMatch,
+    Outcome,
+    RevisionInfo,
+    RunConfig,
+    Target,
+    VpcAccess,
+)
+from troubleshooter.observations import Observations
+from troubleshooter.probes.app_settings import instance_refs
+from troubleshooter.probes.common import app_ip_hosts, ip_matched_refs
+
+P, R, I = "shop-prod", "us-central1", "shop-db"
+CN = f"{P}:{R}:{I}"
+NUMBER = "123456789012"
+SA = "runner@shop-prod.iam.gserviceaccount.com"
+PASSWORD = "Sup3r-s3cret-pw"  # must never appear in any result
+PUBLIC_IP = "34.41.195.120"
+PRIVATE_IP = "10.20.0.3"
+NET = f"projects/{P}/global/networks/prod-vpc"
+SERVICE = f"projects/{P}/locations/{R}/services/shop-api"
+PROXY_IMAGE = "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.11"
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def plain(**values: str) -> list[dict[str, Any]]:
+    return [{"name": k, "value": v} for k, v in values.items()]
+
+
+def secret(name: str, secret_name: str) -> dict[str, Any]:
+    return {"name": name, "valueSource": {"secretKeyRef": {"secret": secret_name, "version": "latest"}}}
+
+
+HEALTHY_ENV = plain(INSTANCE_CONNECTION_NAME=CN, DB_USER="app", DB_NAME="shop") + [
+    secret("DB_PASS", "db-pass")
+]
+
+
+def run_cfg(
+    *,
+    attached: tuple[str, ...] = (CN,),
+    env: list[dict[str, Any]] | None = None,
+    sa: str = SA,
+    vpc: VpcAccess = VpcAccess(),
+    images: tuple[str, ...] = ("us-docker.pkg.dev/shop-prod/app/api:1",),
+    kind: str = "service",
+    terminal: Condition | None = Condition("Ready", "CONDITION_SUCCEEDED"),
+    created: str | None = f"{SERVICE}/revisions/shop-api-00002-abc",
+    ready: str | None = f"{SERVICE}/revisions/shop-api-00002-abc",
+    max_instances: int | None = 10,
+    default_sa: bool = False,
+) -> RunConfig:
+    env = HEALTHY_ENV if env is None else env
+    containers = tuple({"name": f"c{i}", "image": img, "env": env if i == 0 else []}
+                       for i, img in enumerate(images))
+    return RunConfig(
+        kind=kind,
+        name=SERVICE if kind == "service" else f"projects/{P}/locations/{R}/jobs/migrate",
+        template_path="template" if kind == "service" else "template.template",
+        service_account=sa,
+        service_account_is_default=default_sa,
+        attached=attached,
+        cloudsql_volume_names=("cloudsql",) if attached else (),
+        cloudsql_mount_paths=("/cloudsql",) if attached else (),
+        env=tuple(env),
+        containers=containers,
+        vpc=vpc,
+        max_instances=max_instances,
+        conditions=(),
+        terminal_condition=terminal,
+        latest_created_revision=created if kind == "service" else None,
+        latest_ready_revision=ready if kind == "service" else None,
+        serving_revisions=(ready,) if kind == "service" and ready else (),
+        etag="e1",
+    )
+
+
+def instance(
+    *,
+    name: str = I,
+    project: str = P,
+    region: str = R,
+    version: str = "POSTGRES_15",
+    state: str = "RUNNABLE",
+    policy: str = "ALWAYS",
+    public: str | None = PUBLIC_IP,
+    private: str | None = None,
+    network: str | None = None,
+    nets: tuple[str, ...] = (),
+    ssl_mode: str | None = "ENCRYPTED_ONLY",
+    require_ssl: bool | None = None,
+    enforcement: str | None = None,
+    flags: dict[str, str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    addrs = []
+    if public:
+        addrs.append({"type": "PRIMARY", "ipAddress": public})
+    if private:
+        addrs.append({"type": "PRIVATE", "ipAddress": private})
+    ipc: dict[str, Any] = {"ipv4Enabled": bool(public),
+                           "authorizedNetworks": [{"value": n, "name": f"n{i}"} for i, n in enumerate(nets)]}
+    if network or private:
+        ipc["privateNetwork"] = network or NET
+    if ssl_mode:
+        ipc["sslMode"] = ssl_mode
+    if require_ssl is not None:
+        ipc["requireSsl"] = require_ssl
+    settings: dict[str, Any] = {"activationPolicy": policy, "ipConfiguration": ipc, "tier": "db-f1-micro",
+                                "databaseFlags": [{"name": k, "value": v} for k, v in (flags or {}).items()]}
+    if enforcement:
+        settings["connectorEnforcement"] = enforcement
+    return {"name": name, "project": project, "region": region, "connectionName": f"{project}:{region}:{name}",
+            "databaseVersion": version, "state": state, "ipAddresses": addrs, "settings": settings, **extra}
+
+
+def policy(*bindings: tuple[str, str] | dict[str, Any]) -> dict[str, Any]:
+    out = []
+    for b in bindings:
+        out.append(b if isinstance(b, dict) else {"role": b[0], "members": [b[1]]})
+    return {"version": 3, "etag": "x", "bindings": out}
+
+
+def client_binding(sa: str = SA) -> tuple[str, str]:
+    return ("roles/cloudsql.client", f"serviceAccount:{sa}")
+
+
+def logmatch(symptom: str, *lines: str) -> LogMatch:
+    return LogMatch(symptom, len(lines), "2025-06-28T00:00:00Z", "2025-06-28T00:05:00Z", tuple(lines),
+                    ("projects/shop-prod/logs/run.googleapis.com%2Fstderr",), ("shop-api-00002-abc",))
+
+
+def denied(api: str, method: str, resource: str, permission: str) -> ApiFailure:
+    return ApiFailure("permission-denied", api=api, method=method, resource=resource, permission=permission)
+
+
+def not_found(key: str) -> ApiFailure:
+    return ApiFailure("not-found", api="sqladmin", method="Get", resource=key)
+
+
+_DEFAULT = object()
+
+
+def make_obs(
+    run: RunConfig | None | object = _DEFAULT,
+    *,
+    instances: list[dict[str, Any]] | None = None,
+    iam: dict[str, dict[str, Any]] | None = None,
+    services: dict[str, bool] | None = None,
+    logs: dict[str, LogMatch] | None = None,
+    failures: dict[str, ApiFailure] | None = None,
+    answers: dict[str, str] | None = None,
+    databases: dict[str, list[str]] | None = None,
+    users: dict[str, list[dict[str, Any]]] | None = None,
+    serving: RevisionInfo | None = None,
+    latest: RevisionInfo | None = None,
+    kind: str = "service",
+) -> Observations:
+    """Observations as the probes would leave them (refs from the real app-settings helpers)."""
+    target = Target(P, R, service="shop-api") if kind == "service" else Target(P, R, job="migrate")
+    cfg = run_cfg(kind=kind) if run is _DEFAULT else run
+    obs = Observations(target)
+    obs.run = cfg  # type: ignore[assignment]
+    obs.project_numbers[P] = NUMBER
+    instances = [instance()] if instances is None else instances
+    failures = dict(failures or {})
+    if cfg is not None:
+        assert isinstance(cfg, RunConfig)
+        obs.app = app_connections(list(cfg.env))
+        obs.instance_refs = instance_refs(cfg.attached, obs.app, P)
+        known = {r.key for r in obs.instance_refs}
+        obs.instance_refs += [ref for ref, _ in ip_matched_refs(app_ip_hosts(obs.app), instances, known)]
+    else:
+        failures.setdefault("run", denied("run", "GetService", SERVICE, "run.services.get"))
+    by_key = {f"{i['project']}:{i['name']}": i for i in instances}
+    for ref in obs.instance_refs:
+        if ref.key in by_key and f"instance:{ref.key}" not in failures:
+            obs.instances[ref.key] = by_key[ref.key]
+        elif ref.key not in by_key and f"instance:{ref.key}" not in failures and ref.instance:
+            failures[f"instance:{ref.key}"] = not_found(ref.key)
+    for i in instances:
+        obs.project_instances.setdefault(i["project"], []).append(i)
+    obs.iam = {P: policy(client_binding())} if iam is None else iam
+    obs.services_enabled = {f"{P}:sqladmin.googleapis.com": True} if services is None else services
+    obs.logs = logs or {}
+    obs.answers = answers or {}
+    obs.databases = {f"{P}:{I}": ["postgres", "shop"]} if databases is None else databases
+    obs.users = ({f"{P}:{I}": [{"name": "postgres", "type": "BUILT_IN"}, {"name": "app", "type": "BUILT_IN"}]}
+                 if users is None else users)
+    obs.serving, obs.latest = serving, latest
+    obs.failures = failures
+    return obs
+
+
+def check(check_id: str, obs: Observations) -> CheckResult:
+    return REGISTRY[check_id].evaluate(obs)
+
+
+def text_of(result: CheckResult) -> str:
+    return json.dumps([result.summary, [e.as_dict() for e in result.evidence], result.params,
+                       result.expected_actual], default=str)
+
+
+# --------------------------------------------------------------------------- scenarios
+
+# Deviations from the healthy base, by name.
+def leaky_env(url: str) -> list[dict[str, Any]]:
+    return plain(DATABASE_URL=url)
+
+
+SECRET_URL_ENV = [secret("DATABASE_URL", "db-url")]
+IP_URL = f"postgresql://app:{PASSWORD}@{PUBLIC_IP}:5432/shop"
+PRIVATE_ONLY = dict(public=None, private=PRIVATE_IP, network=NET)
+FAIL_LOGS = {"logs": ApiFailure("permission-denied", api="logging", method="ListLogEntries",
+                                resource=f"projects/{P}", permission="logging.logEntries.list")}
+
+
+def failed_revision() -> RevisionInfo:
+    return RevisionInfo(
+        f"{SERVICE}/revisions/shop-api-00003-new", False,
+        (Condition("Ready", "CONDITION_FAILED",
+                   "The user-provided container failed to start and listen on the port defined "
+                   "provided by the PORT=8080 environment variable."),),
+        (CN,), tuple(HEALTHY_ENV),
+    )
+
+
+SECRET_DENIED_MSG = (
+    "spec.template.spec.containers[0].env[3].value_from.secret_key_ref.name: Permission denied on "
+    f"secret: projects/{NUMBER}/secrets/db-pass/versions/latest for Revision service account {SA}. "
+    "The service account used must be granted the 'Secret Manager Secret Accessor' role."
+)
+
+Case = Callable[[], Observations]
+CASES: dict[str, dict[str, Case]] = {
+    "sqladmin-api-disabled": {
+        "failed": lambda: make_obs(services={f"{P}:sqladmin.googleapis.com": False}),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(services={}, failures={
+            f"usage:{P}:sqladmin.googleapis.com": denied("serviceusage", "GetService", P,
+                                                        "serviceusage.services.get")}),
+    },
+    "latest-revision-not-ready": {
+        "failed": lambda: make_obs(
+            run_cfg(created=f"{SERVICE}/revisions/shop-api-00003-new",
+                    terminal=Condition("Ready", "CONDITION_FAILED", "Revision 'shop-api-00003-new' is not ready")),
+            latest=failed_revision()),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(None),
+    },
+    "cloudsql-not-attached": {
+        "failed": lambda: make_obs(run_cfg(attached=())),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(run_cfg(attached=(), env=SECRET_URL_ENV), failures=dict(FAIL_LOGS)),
+    },
+    "connection-name-malformed": {
+        "failed": lambda: make_obs(run_cfg(attached=(CN + "\r",))),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(run_cfg(attached=(), env=SECRET_URL_ENV)),
+    },
+    "connection-name-mismatch": {
+        "failed": lambda: make_obs(run_cfg(env=plain(INSTANCE_CONNECTION_NAME=f"{P}:{R}:shop-db-old"))),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(run_cfg(env=SECRET_URL_ENV)),
+    },
+    "instance-not-found": {
+        "failed": lambda: make_obs(run_cfg(attached=(f"{P}:{R}:shop-db-old",), env=[])),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(failures={
+            f"instance:{P}:{I}": denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+    },
+    "socket-path-too-long": {
+        "failed": lambda: make_obs(
+            run_cfg(attached=(LONG_CN,), env=plain(INSTANCE_CONNECTION_NAME=LONG_CN)),
+            instances=[instance(name=LONG_I, project=LONG_P)]),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(
+            run_cfg(attached=(LONG_CN,), env=[]), instances=[],
+            failures={f"instance:{LONG_P}:{LONG_I}": denied("sqladmin", "Get", "x", "cloudsql.instances.get")}),
+    },
+    "missing-cloudsql-client-role": {
+        "failed": lambda: make_obs(iam={P: policy(("roles/viewer", f"serviceAccount:{SA}"))}),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(iam={}, failures={
+            f"iam:{P}": denied("cloudresourcemanager", "GetIamPolicy", f"projects/{P}",
+                               "resourcemanager.projects.getIamPolicy")}),
+    },
+    "instance-stopped": {
+        "failed": lambda: make_obs(instances=[instance(policy="NEVER")]),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(failures={f"instance:{P}:{I}": ApiFailure(
+            "api-disabled", api="sqladmin", method="Get", resource=f"{P}:{I}",
+            service="sqladmin.googleapis.com")}),
+    },
+    "instance-not-runnable": {
+        "failed": lambda: make_obs(instances=[instance(state="SUSPENDED", suspensionReason=["BILLING_ISSUE"])]),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(failures={
+            f"instance:{P}:{I}": denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+    },
+    "private-ip-without-vpc-egress": {
+        "failed": lambda: make_obs(instances=[instance(**PRIVATE_ONLY)]),
+        "ok": lambda: make_obs(run_cfg(vpc=VpcAccess(network="prod-vpc", subnetwork="run-subnet")),
+                               instances=[instance(**PRIVATE_ONLY)]),
+        "uncertain": lambda: make_obs(failures={
+            f"instance:{P}:{I}": denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+    },
+    "vpc-network-mismatch": {
+        "failed": lambda: make_obs(run_cfg(vpc=VpcAccess(network="legacy-vpc", subnetwork="s")),
+                                   instances=[instance(**PRIVATE_ONLY)]),
+        "ok": lambda: make_obs(run_cfg(vpc=VpcAccess(network="prod-vpc", subnetwork="s")),
+                               instances=[instance(**PRIVATE_ONLY)]),
+        "uncertain": lambda: make_obs(
+            run_cfg(vpc=VpcAccess(connector=f"projects/{P}/locations/{R}/connectors/c1")),
+            instances=[instance(**PRIVATE_ONLY)]),
+    },
+    "all-traffic-egress-to-public-ip": {
+        "failed": lambda: make_obs(run_cfg(vpc=VpcAccess(network="prod-vpc", subnetwork="s", egress="ALL_TRAFFIC"))),
+        "ok": lambda: make_obs(run_cfg(vpc=VpcAccess(network="prod-vpc", subnetwork="s",
+                                                     egress="PRIVATE_RANGES_ONLY"))),
+        "uncertain": lambda: make_obs(None),
+    },
+    "app-uses-localhost-tcp": {
+        "failed": lambda: make_obs(run_cfg(env=leaky_env(f"postgresql://app:{PASSWORD}@localhost:5432/shop"))),
+        "ok": lambda: make_obs(run_cfg(env=leaky_env(f"postgresql://app:{PASSWORD}@localhost:5432/shop"),
+                                       images=("app:1", PROXY_IMAGE))),
+        "uncertain": lambda: make_obs(run_cfg(env=SECRET_URL_ENV)),
+    },
+    "app-uses-public-ip-unauthorized": {
+        "failed": lambda: make_obs(run_cfg(attached=(), env=leaky_env(IP_URL))),
+        "ok": lambda: make_obs(run_cfg(attached=(), env=leaky_env(IP_URL)),
+                               instances=[instance(nets=("0.0.0.0/0",))]),
+        "uncertain": lambda: make_obs(run_cfg(env=SECRET_URL_ENV)),
+    },
+    "ssl-required-for-direct-tcp": {
+        "failed": lambda: make_obs(run_cfg(attached=(), env=leaky_env(IP_URL)),
+                                   instances=[instance(nets=("0.0.0.0/0",))]),
+        "ok": lambda: make_obs(run_cfg(attached=(), env=leaky_env(IP_URL + "?sslmode=require")),
+                               instances=[instance(nets=("0.0.0.0/0",))]),
+        "uncertain": lambda: make_obs(run_cfg(env=SECRET_URL_ENV)),
+    },
+    "connector-enforcement-blocks-direct": {
+        "failed": lambda: make_obs(run_cfg(attached=(), env=leaky_env(IP_URL)),
+                                   instances=[instance(enforcement="REQUIRED")]),
+        "ok": lambda: make_obs(run_cfg(attached=(), env=leaky_env(IP_URL)),
+                               instances=[instance(enforcement="NOT_REQUIRED")]),
+        "uncertain": lambda: make_obs(run_cfg(env=SECRET_URL_ENV)),
+    },
+    "socket-path-wrong-for-engine": {
+        "failed": lambda: make_obs(run_cfg(env=leaky_env(
+            f"postgresql://app:{PASSWORD}@/shop?host=/cloudsql/{CN}/.s.PGSQL.5432"))),
+        "ok": lambda: make_obs(run_cfg(env=leaky_env(f"postgresql://app:{PASSWORD}@/shop?host=/cloudsql/{CN}"))),
+        "uncertain": lambda: make_obs(run_cfg(env=SECRET_URL_ENV)),
+    },
+    "dsn-rejected-by-validator": {
+        "failed": lambda: make_obs(
+            run_cfg(env=plain(PG_DATABASE_URL=f"postgres://app:{PASSWORD}@/shop?host=/cloudsql/{CN}")),
+            logs={"config-rejected": logmatch("config-rejected", "PG_DATABASE_URL must be a URL address")}),
+        "ok": lambda: make_obs(run_cfg(env=plain(PG_DATABASE_URL=f"postgres://app:{PASSWORD}@/shop?host=/cloudsql/{CN}"))),
+        "uncertain": lambda: make_obs(
+            run_cfg(env=plain(PG_DATABASE_URL=f"postgres://app:{PASSWORD}@/shop?host=/cloudsql/{CN}")),
+            failures=dict(FAIL_LOGS)),
+    },
+    "secret-not-accessible": {
+        "failed": lambda: make_obs(latest=RevisionInfo(
+            f"{SERVICE}/revisions/shop-api-00003-new", False,
+            (Condition("Ready", "CONDITION_FAILED", SECRET_DENIED_MSG),), (CN,), tuple(HEALTHY_ENV))),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(None),
+    },
+    "database-not-found": {
+        "failed": lambda: make_obs(run_cfg(env=plain(INSTANCE_CONNECTION_NAME=CN, DB_USER="app", DB_NAME="shopdb"))),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(databases={}, failures={
+            f"databases:{P}:{I}": denied("sqladmin", "List", f"{P}:{I}", "cloudsql.databases.list")}),
+    },
+    "db-user-not-found": {
+        "failed": lambda: make_obs(run_cfg(env=plain(INSTANCE_CONNECTION_NAME=CN, DB_USER="ghost", DB_NAME="shop"))),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(users={}, failures={
+            f"users:{P}:{I}": denied("sqladmin", "List", f"{P}:{I}", "cloudsql.users.list")}),
+    },
+    "password-authentication-failed": {
+        "failed": lambda: make_obs(logs={"auth-failed": logmatch(
+            "auth-failed", 'FATAL: password authentication failed for user "app"')}),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(failures=dict(FAIL_LOGS)),
+    },
+    "too-many-connections": {
+        "failed": lambda: make_obs(instances=[instance(flags={"max_connections": "50"})], logs={
+            "too-many-connections": logmatch("too-many-connections", "FATAL: sorry, too many clients already")}),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(failures=dict(FAIL_LOGS)),
+    },
+    "admin-api-quota-exceeded": {
+        "failed": lambda: make_obs(logs={"unknown": logmatch(
+            "unknown", "failed to get instance metadata: googleapi: Error 429: Quota exceeded for quota "
+            "metric 'Connect Queries' of service 'sqladmin.googleapis.com', rateLimitExceeded")}),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(failures=dict(FAIL_LOGS)),
+    },
+    "authorized-networks-open-to-world": {
+        "failed": lambda: make_obs(instances=[instance(nets=("0.0.0.0/0", "203.0.113.7/32"))]),
+        "ok": lambda: make_obs(instances=[instance(nets=("203.0.113.7/32", "198.51.0.0/16"))]),
+        "uncertain": lambda: make_obs(failures={
+            f"instance:{P}:{I}": denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+    },
+    "plaintext-secret-in-env": {
+        "failed": lambda: make_obs(run_cfg(env=leaky_env(f"postgresql://app:{PASSWORD}@/shop?host=/cloudsql/{CN}"))),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(None),
+    },
+    "overprivileged-runtime-sa": {
+        "failed": lambda: make_obs(iam={P: policy(("roles/editor", f"serviceAccount:{SA}"))}),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(iam={}, failures={
+            f"iam:{P}": denied("cloudresourcemanager", "GetIamPolicy", f"projects/{P}",
+                               "resourcemanager.projects.getIamPolicy")}),
+    },
+    "public-ip-allows-unencrypted": {
+        "failed": lambda: make_obs(instances=[instance(ssl_mode="ALLOW_UNENCRYPTED_AND_ENCRYPTED",
+                                                       nets=("203.0.113.7/32",))]),
+        "ok": lambda: make_obs(instances=[instance(ssl_mode="ENCRYPTED_ONLY", nets=("203.0.113.7/32",))]),
+        "uncertain": lambda: make_obs(failures={
+            f"instance:{P}:{I}": denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+    },
+}
+
+# /cloudsql/P:us-central1:I is 102 bytes (fine for MySQL); with /.s.PGSQL.5432, 116 (too long).
+LONG_P = "p" + "x" * 28
+LONG_I = "i" + "y" * 49
+LONG_CN = f"{LONG_P}:{R}:{LONG_I}"
+
+EXPECTED = {"failed": Outcome.FAILED, "ok": Outcome.OK, "uncertain": Outcome.UNCERTAIN}
+PAIRS = [(cid, kind) for cid, cases in CASES.items() for kind in cases]
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def test_one_check_per_catalog_id_in_catalog_order() -> None:
+    assert tuple(c.id for c in ALL) == ROOT_CAUSES + FINDINGS
+    assert all(c.produces == c.id for c in ALL)
+    assert set(CASES) == set(REGISTRY)
+    with pytest.raises(TypeError):
+        REGISTRY["x"] = ALL[0]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("check_id", "case"), PAIRS, ids=[f"{c}-{k}" for c, k in PAIRS])
+def test_outcome(check_id: str, case: str) -> None:
+    result = check(check_id, CASES[check_id][case]())
+    assert result.outcome == EXPECTED[case], result.summary
+    assert result.summary
+    assert PASSWORD not in text_of(result)
+    if case == "failed":
+        assert result.evidence and result.expected_actual
+        assert result.params["project"] == P and result.params["name"] in ("shop-api", "migrate")
+    if case == "ok":
+        assert result.evidence or check_id in (
+            "password-authentication-failed", "too-many-connections", "admin-api-quota-exceeded",
+            "plaintext-secret-in-env", "overprivileged-runtime-sa")
+
+
+@pytest.mark.parametrize(("check_id", "case"), [p for p in PAIRS if p[1] == "uncertain"],
+                         ids=[c for c, k in PAIRS if k == "uncertain"])
+def test_uncertain_says_why(check_id: str, case: str) -> None:
+    obs = CASES[check_id][case]()
+    result = check(check_id, obs)
+    reasons = [f.explain() for f in obs.failures.values()]
+    said = any(r in result.summary for r in reasons) or "Secret Manager" in result.summary or (
+        "was not read" in result.summary or "not read" in result.summary)
+    assert said, result.summary
+
+
+# --------------------------------------------------------------------------- specific decisions
+
+
+def test_api_disabled_seen_through_a_failed_instance_read() -> None:
+    obs = make_obs(services={}, failures={f"instance:{P}:{I}": ApiFailure(
+        "api-disabled", api="sqladmin", method="Get", resource=f"{P}:{I}", service="sqladmin.googleapis.com",
+        message=f"Cloud SQL Admin API has not been used in project {NUMBER} before or it is disabled.")})
+    r = check("sqladmin-api-disabled", obs)
+    assert r.outcome == Outcome.FAILED and r.params["project"] == P
+
+
+def test_api_disabled_in_our_own_quota_project_is_not_the_targets() -> None:
+    obs = make_obs(services={}, failures={f"instance:{P}:{I}": ApiFailure(
+        "api-disabled", api="sqladmin", method="Get", resource=f"{P}:{I}", service="sqladmin.googleapis.com",
+        message="Cloud SQL Admin API has not been used in project 999 before or it is disabled.")})
+    assert check("sqladmin-api-disabled", obs).outcome == Outcome.UNCERTAIN
+
+
+def test_revision_failure_quotes_the_condition() -> None:
+    r = check("latest-revision-not-ready", CASES["latest-revision-not-ready"]["failed"]())
+    assert "failed to start" in r.summary and r.params["latest_revision"] == "shop-api-00003-new"
+
+
+def test_deploy_in_progress_is_doubt_not_failure() -> None:
+    obs = make_obs(run_cfg(created=f"{SERVICE}/revisions/shop-api-00003-new",
+                           terminal=Condition("Ready", "CONDITION_RECONCILING")))
+    assert check("latest-revision-not-ready", obs).outcome == Outcome.UNCERTAIN
+
+
+def test_job_execution_app_exit_is_not_a_failed_start() -> None:
+    exit_1 = RevisionInfo("projects/p/locations/r/jobs/migrate/executions/migrate-x", False,
+                          (Condition("Completed", "CONDITION_FAILED",
+                                     "Task migrate-x-task0 failed with message: The container exited "
+                                     "with an exit code of 1."),), (), ())
+    assert check("latest-revision-not-ready", make_obs(kind="job", latest=exit_1)).outcome == Outcome.OK
+    no_start = replace(exit_1, conditions=(Condition("ResourcesAvailable", "CONDITION_FAILED",
+                                                     "Image 'x' not found."),))
+    r = check("latest-revision-not-ready", make_obs(kind="job", latest=no_start))
+    assert r.outcome == Outcome.FAILED and "Image 'x' not found" in r.summary
+
+
+def test_not_attached_names_the_instance_to_attach() -> None:
+    r = check("cloudsql-not-attached", CASES["cloudsql-not-attached"]["failed"]())
+    assert r.params["connection_name"] == CN and r.params["connection_name_verified"]
+    assert "INSTANCE_CONNECTION_NAME" in r.summary and "cloudsql-instances" in r.summary
+
+
+def test_not_attached_from_the_logs_alone() -> None:
+    line = f'connection to server on socket "/cloudsql/{CN}/.s.PGSQL.5432" failed: No such file or directory'
+    obs = make_obs(run_cfg(attached=(), env=SECRET_URL_ENV), logs={"socket-not-found": logmatch("socket-not-found", line)})
+    r = check("cloudsql-not-attached", obs)
+    assert r.outcome == Outcome.FAILED and r.params["connection_name"] == CN
+
+
+def test_not_attached_is_fine_with_a_proxy_sidecar_on_localhost() -> None:
+    obs = make_obs(run_cfg(attached=(), env=leaky_env(f"postgresql://app:{PASSWORD}@127.0.0.1:5432/shop"),
+                           images=("app:1", PROXY_IMAGE)))
+    assert check("cloudsql-not-attached", obs).outcome == Outcome.OK
+    assert check("app-uses-localhost-tcp", obs).outcome == Outcome.OK
+
+
+def test_not_attached_when_the_app_dials_the_public_ip() -> None:
+    # Saleor: the direct public-IP path works only through authorized networks; the supported
+    # path, the Cloud SQL connection, is what is missing.
+    obs = make_obs(run_cfg(attached=(), env=leaky_env(IP_URL)), instances=[instance(nets=("0.0.0.0/0",))])
+    r = check("cloudsql-not-attached", obs)
+    assert r.outcome == Outcome.FAILED and r.params["connection_name"] == CN
+
+
+def test_not_attached_doubts_when_the_url_is_secret_but_the_user_is_plain() -> None:
+    obs = make_obs(run_cfg(attached=(), env=plain(DB_USER="app") + SECRET_URL_ENV))
+    r = check("cloudsql-not-attached", obs)
+    assert r.outcome == Outcome.UNCERTAIN and "DATABASE_URL" in r.summary
+
+
+def test_not_attached_is_fine_for_a_private_ip_over_vpc() -> None:
+    obs = make_obs(run_cfg(attached=(), env=leaky_env(f"postgresql://app:{PASSWORD}@{PRIVATE_IP}/shop"),
+                           vpc=VpcAccess(network="prod-vpc", subnetwork="s")),
+                   instances=[instance(**PRIVATE_ONLY)])
+    assert check("cloudsql-not-attached", obs).outcome == Outcome.OK
+
+
+def test_malformed_shows_repr_and_the_exact_name() -> None:
+    r = check("connection-name-malformed", CASES["connection-name-malformed"]["failed"]())
+    assert repr(CN + "\r") in r.summary
+    assert r.params["where"] == "attachment" and r.params["connection_name"] == CN
+    assert r.params["fix_command"].endswith(f"--set-cloudsql-instances={CN}")
+
+
+def test_malformed_empty_variable() -> None:
+    obs = make_obs(run_cfg(env=plain(INSTANCE_CONNECTION_NAME="")))
+    r = check("connection-name-malformed", obs)
+    assert r.outcome == Outcome.FAILED and r.params["variable"] == "INSTANCE_CONNECTION_NAME"
+    assert f"--update-env-vars=INSTANCE_CONNECTION_NAME={CN}" in r.params["fix_command"]
+
+
+def test_malformed_empty_variable_from_the_platform_line() -> None:
+    line = 'Cloud SQL instance ".s.PGSQL.5432" is not reachable. Deploy a new revision adding the Cloud SQL connection.'
+    obs = make_obs(run_cfg(env=SECRET_URL_ENV), logs={"socket-not-found": logmatch("socket-not-found", line)})
+    # The attachment is fine, but the app opened an empty name: the variable is empty.
+    r = check("connection-name-malformed", obs)
+    assert r.outcome == Outcome.FAILED and r.params["connection_name"] == CN
+
+
+def test_trailing_newline_in_env_is_malformed_not_mismatched() -> None:
+    obs = make_obs(run_cfg(env=plain(INSTANCE_CONNECTION_NAME=CN + "\n")))
+    assert check("connection-name-malformed", obs).outcome == Outcome.FAILED
+    assert check("connection-name-mismatch", obs).outcome == Outcome.OK
+
+
+def test_mismatch_says_which_exists() -> None:
+    r = check("connection-name-mismatch", CASES["connection-name-mismatch"]["failed"]())
+    assert "shop-db-old does not exist" in r.summary and f"{CN} exists" in r.summary
+    assert r.params["connection_name"] == CN and r.params["env_var"] == "INSTANCE_CONNECTION_NAME"
+
+
+def test_mismatch_skipped_when_nothing_attached() -> None:
+    assert check("connection-name-mismatch", make_obs(run_cfg(attached=()))).outcome == Outcome.SKIPPED
+
+
+def test_not_found_lists_the_existing_instances() -> None:
+    r = check("instance-not-found", CASES["instance-not-found"]["failed"]())
+    assert CN in r.summary and r.params["existing_instances"] == [CN]
+    assert r.params["suggested_connection_name"] == CN
+
+
+def test_not_found_with_a_project_number() -> None:
+    obs = make_obs(run_cfg(attached=(f"{NUMBER}:{R}:{I}",), env=[]))
+    r = check("instance-not-found", obs)
+    assert r.outcome == Outcome.FAILED and "project number" in r.summary
+    assert r.params["suggested_connection_name"] == CN
+
+
+def test_not_found_wrong_region() -> None:
+    obs = make_obs(run_cfg(attached=(f"{P}:us-east1:{I}",), env=[]))
+    r = check("instance-not-found", obs)
+    assert r.outcome == Outcome.FAILED and r.params["suggested_connection_name"] == CN
+
+
+def test_socket_path_mysql_is_shorter() -> None:
+    obs = make_obs(run_cfg(attached=(LONG_CN,), env=[]),
+                   instances=[instance(name=LONG_I, project=LONG_P, version="MYSQL_8_0")])
+    assert check("socket-path-too-long", obs).outcome == Outcome.OK
+
+
+def test_role_failure_says_where_else_it_may_come_from() -> None:
+    r = check("missing-cloudsql-client-role", CASES["missing-cloudsql-client-role"]["failed"]())
+    assert "not granted at project level" in r.summary and "analyze-iam-policy" in r.summary
+    assert r.params["service_account"] == SA and r.params["instance_project"] == P
+    assert r.params["role"] == "roles/cloudsql.client"
+
+
+def test_role_conditional_grants() -> None:
+    cond = lambda expr: {"role": "roles/cloudsql.client", "members": [f"serviceAccount:{SA}"],  # noqa: E731
+                         "condition": {"title": "t", "expression": expr}}
+    naming = make_obs(iam={P: policy(cond(f'resource.name == "projects/{P}/instances/{I}"'))})
+    assert check("missing-cloudsql-client-role", naming).outcome == Outcome.OK
+    timed = make_obs(iam={P: policy(cond('request.time < timestamp("2020-01-01T00:00:00Z")'))})
+    r = check("missing-cloudsql-client-role", timed)
+    assert r.outcome == Outcome.FAILED and "conditional grant" in r.summary
+
+
+def test_role_cross_project_uses_the_instance_project() -> None:
+    other = "db-host"
+    cn = f"{other}:{R}:{I}"
+    obs = make_obs(run_cfg(attached=(cn,), env=plain(INSTANCE_CONNECTION_NAME=cn)),
+                   instances=[instance(project=other)],
+                   iam={P: policy(client_binding()), other: policy(("roles/viewer", "user:x@y.z"))},
+                   services={f"{P}:sqladmin.googleapis.com": True, f"{other}:sqladmin.googleapis.com": True})
+    r = check("missing-cloudsql-client-role", obs)
+    assert r.outcome == Outcome.FAILED and r.params["instance_project"] == other
+
+
+def test_role_unknown_default_sa() -> None:
+    obs = make_obs(run_cfg(sa="", default_sa=True), failures={
+        f"project:{P}": denied("cloudresourcemanager", "GetProject", P, "resourcemanager.projects.get")})
+    r = check("missing-cloudsql-client-role", obs)
+    assert r.outcome == Outcome.UNCERTAIN and "resourcemanager.projects.get" in r.summary
+
+
+def test_role_not_needed_for_direct_ip() -> None:
+    obs = make_obs(run_cfg(attached=(), env=leaky_env(IP_URL)), iam={P: policy()})
+    assert check("missing-cloudsql-client-role", obs).outcome == Outcome.SKIPPED
+
+
+def test_stopped_instance_still_says_runnable() -> None:
+    r = check("instance-stopped", CASES["instance-stopped"]["failed"]())
+    assert "RUNNABLE" in r.summary and r.params["instance"] == I
+
+
+def test_sqladmin_disabled_makes_instance_checks_uncertain() -> None:
+    r = check("instance-stopped", CASES["instance-stopped"]["uncertain"]())
+    assert "disabled" in r.summary
+
+
+def test_private_ip_params() -> None:
+    r = check("private-ip-without-vpc-egress", CASES["private-ip-without-vpc-egress"]["failed"]())
+    assert r.params["network"] == "prod-vpc" and r.params["subnet"] == "SUBNET"
+    assert r.params["subnet_is_placeholder"] and "operator" in r.summary
+
+
+def test_private_ip_not_needed_with_a_public_ip() -> None:
+    assert check("private-ip-without-vpc-egress", make_obs()).outcome == Outcome.SKIPPED
+
+
+def test_app_dialling_the_private_ip_needs_egress_even_with_a_public_ip() -> None:
+    obs = make_obs(run_cfg(attached=(), env=leaky_env(f"postgresql://app:{PASSWORD}@{PRIVATE_IP}/shop")),
+                   instances=[instance(private=PRIVATE_IP)])
+    assert check("private-ip-without-vpc-egress", obs).outcome == Outcome.FAILED
+
+
+def test_vpc_network_compares_full_path_and_short_name() -> None:
+    obs = make_obs(run_cfg(vpc=VpcAccess(network=NET, subnetwork="s")), instances=[instance(**PRIVATE_ONLY)])
+    assert check("vpc-network-mismatch", obs).outcome == Outcome.OK
+    shared = make_obs(run_cfg(vpc=VpcAccess(network=f"projects/host/global/networks/prod-vpc", subnetwork="s")),
+                      instances=[instance(**PRIVATE_ONLY)])
+    assert check("vpc-network-mismatch", shared).outcome == Outcome.FAILED
+
+
+def test_localhost_with_answer_when_settings_are_secret() -> None:
+    obs = make_obs(run_cfg(env=SECRET_URL_ENV), answers={"app-connection": "localhost-tcp"})
+    assert check("app-uses-localhost-tcp", obs).outcome == Outcome.FAILED
+    obs = make_obs(run_cfg(env=SECRET_URL_ENV), answers={"app-connection": "unix-socket"})
+    assert check("app-uses-localhost-tcp", obs).outcome == Outcome.OK
+
+
+def test_localhost_suggests_the_socket_without_the_password() -> None:
+    r = check("app-uses-localhost-tcp", CASES["app-uses-localhost-tcp"]["failed"]())
+    assert r.params["suggested_value"] == f"postgresql://app:PASSWORD@localhost/shop?host=/cloudsql/{CN}"
+    assert r.params["variable"] == "DATABASE_URL" and "DATABASE_URL=" in r.params["socket_dsn_hint"]
+
+
+def test_public_ip_with_only_other_hosts_authorized() -> None:
+    obs = make_obs(run_cfg(attached=(), env=leaky_env(IP_URL)), instances=[instance(nets=("203.0.113.7/32",))])
+    r = check("app-uses-public-ip-unauthorized", obs)
+    assert r.outcome == Outcome.FAILED
+    assert r.params["authorized_networks"] == [{"value": "203.0.113.7/32", "name": "n0"}]
+    assert "0.0.0.0/0" not in json.dumps(r.params)
+
+
+def test_ssl_not_judged_when_the_app_uses_the_socket() -> None:
+    assert check("ssl-required-for-direct-tcp", make_obs()).outcome == Outcome.SKIPPED
+
+
+def test_ssl_client_certificate_required() -> None:
+    obs = make_obs(run_cfg(attached=(), env=leaky_env(IP_URL + "?sslmode=require")),
+                   instances=[instance(ssl_mode="TRUSTED_CLIENT_CERTIFICATE_REQUIRED", nets=("0.0.0.0/0",))])
+    assert check("ssl-required-for-direct-tcp", obs).outcome == Outcome.FAILED
+
+
+def test_mysql_socket_with_postgres_suffix() -> None:
+    obs = make_obs(run_cfg(env=plain(DB_SOCKET_PATH=f"/cloudsql/{CN}/.s.PGSQL.5432", DB_USER="app")),
+                   instances=[instance(version="MYSQL_8_0")])
+    r = check("socket-path-wrong-for-engine", obs)
+    assert r.outcome == Outcome.FAILED and r.params["suggested_socket_path"] == f"/cloudsql/{CN}"
+
+
+def test_validator_rejection_seen_only_in_logs_with_secret_url() -> None:
+    obs = make_obs(run_cfg(env=SECRET_URL_ENV),
+                   logs={"config-rejected": logmatch("config-rejected", "PG_DATABASE_URL must be a URL address")})
+    assert check("dsn-rejected-by-validator", obs).outcome == Outcome.UNCERTAIN
+
+
+def test_secret_denied_params() -> None:
+    r = check("secret-not-accessible", CASES["secret-not-accessible"]["failed"]())
+    assert r.params["secret"] == "db-pass" and r.params["service_account"] == SA
+
+
+def test_database_list_and_iam_user_names() -> None:
+    r = check("database-not-found", CASES["database-not-found"]["failed"]())
+    assert r.params["database"] == "shopdb" and r.params["existing"] == "postgres, shop"
+    iam_users = {f"{P}:{I}": [{"name": "runner@shop-prod.iam", "type": "CLOUD_IAM_SERVICE_ACCOUNT"}]}
+    full = make_obs(run_cfg(env=plain(INSTANCE_CONNECTION_NAME=CN, DB_USER=SA)), users=iam_users)
+    r = check("db-user-not-found", full)
+    assert r.outcome == Outcome.FAILED and r.params["suggested_user"] == "runner@shop-prod.iam"
+    short_name = make_obs(run_cfg(env=plain(INSTANCE_CONNECTION_NAME=CN, DB_USER="runner@shop-prod.iam")),
+                          users=iam_users)
+    assert check("db-user-not-found", short_name).outcome == Outcome.OK
+
+
+def test_password_failure_for_a_missing_user_is_not_a_password_problem() -> None:
+    obs = make_obs(logs={"auth-failed": logmatch("auth-failed", 'password authentication failed for user "ghost"')})
+    assert check("password-authentication-failed", obs).outcome == Outcome.OK
+
+
+def test_password_failure_points_at_the_secret() -> None:
+    r = check("password-authentication-failed", CASES["password-authentication-failed"]["failed"]())
+    assert r.params["user"] == "app" and r.params["secret"] == "db-pass"
+
+
+def test_too_many_connections_carries_the_limits() -> None:
+    r = check("too-many-connections", CASES["too-many-connections"]["failed"]())
+    assert r.params["max_connections"] == "50" and r.params["max_instances"] == 10
+
+
+def test_open_network_fix_keeps_the_other_entries() -> None:
+    r = check("authorized-networks-open-to-world", CASES["authorized-networks-open-to-world"]["failed"]())
+    assert [n["value"] for n in r.params["authorized_networks"]] == ["0.0.0.0/0", "203.0.113.7/32"]
+    assert r.params["authorized_networks_flag"] == "--authorized-networks=203.0.113.7/32"
+
+
+def test_open_network_without_public_ip_exposes_nothing() -> None:
+    obs = make_obs(instances=[instance(nets=("0.0.0.0/0",), **PRIVATE_ONLY)],
+                   run=run_cfg(vpc=VpcAccess(network="prod-vpc", subnetwork="s")))
+    assert check("authorized-networks-open-to-world", obs).outcome == Outcome.OK
+
+
+def test_plaintext_finding_names_variables_only() -> None:
+    r = check("plaintext-secret-in-env", CASES["plaintext-secret-in-env"]["failed"]())
+    assert r.params["variables"] == "DATABASE_URL" and PASSWORD not in text_of(r)
+
+
+def test_no_secret_anywhere_in_any_result() -> None:
+    """Every check on a service that leaks a password everywhere it can."""
+    url = f"postgresql://app:{PASSWORD}@localhost:5432/shop?sslmode=disable"
+    env = plain(DATABASE_URL=url, DB_PASSWORD=PASSWORD, INSTANCE_CONNECTION_NAME=CN + "\r",
+                DB_HOST=PUBLIC_IP, DB_USER="ghost", DB_NAME="nope")
+    msg = f"Permission denied on secret: projects/{P}/secrets/s/versions/1 password={PASSWORD}"
+    obs = make_obs(run_cfg(attached=(), env=env), instances=[instance(nets=("0.0.0.0/0",))],
+                   latest=RevisionInfo("r", False, (Condition("Ready", "CONDITION_FAILED", msg),), (), ()),
+                   logs={"auth-failed": logmatch("auth-failed", 'password authentication failed for user "app"')})
+    for c in ALL:
+        result = c.evaluate(obs)
+        assert PASSWORD not in text_of(result), c.id

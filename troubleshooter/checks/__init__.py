@@ -1,0 +1,27 @@
+"""Every check, registered by id: one per root cause and finding of the catalog."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Mapping
+
+from troubleshooter.checks import api, app, attachment, database, findings, iam, instance, network, revision
+from troubleshooter.checks.base import Check
+
+# Catalog order: upstream causes first, findings last.
+ALL: tuple[Check, ...] = (
+    *api.CHECKS,
+    *revision.CHECKS[:1],
+    *attachment.CHECKS,
+    *iam.CHECKS,
+    *instance.CHECKS,
+    *network.CHECKS,
+    *app.CHECKS,
+    *revision.CHECKS[1:],
+    *database.CHECKS,
+    *findings.CHECKS,
+)
+
+REGISTRY: Mapping[str, Check] = MappingProxyType({c.id: c for c in ALL})
+
+__all__ = ["ALL", "REGISTRY", "Check"]

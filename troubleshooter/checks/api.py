@@ -1,0 +1,115 @@
+"""Is the Cloud SQL Admin API enabled where the connection needs it?"""
+
+from __future__ import annotations
+
+import re
+
+from troubleshooter.checks.base import Check
+from troubleshooter.checks.helpers import (
+    P_SQL,
+    P_USAGE,
+    SQL_API,
+    USAGE_API,
+    base_params,
+    failed,
+    unique_refs,
+)
+from troubleshooter.model import CheckResult, Evidence
+from troubleshooter.observations import Observations
+
+_SERVICE = "sqladmin.googleapis.com"
+_PROJECT_IN_MESSAGE = re.compile(r"in project (\S+?)[ .]")
+
+
+def _projects(obs: Observations) -> list[str]:
+    """The target's project first, then each instance's project (cross-project connections)."""
+    out = [obs.target.project]
+    for ref in unique_refs(obs):
+        if ref.project not in out:
+            out.append(ref.project)
+    return out
+
+
+def _project_of_failure(obs: Observations, projects: list[str], key: str, message: str) -> str | None:
+    """The project a SERVICE_DISABLED answer is about, or None if it is not one we look at.
+
+    Google names the *consumer* project by number: for our own reads that is the caller's quota
+    project, which need not be the target's. Map the number back when we know it.
+    """
+    m = _PROJECT_IN_MESSAGE.search(message or "")
+    if m:
+        num = m.group(1)
+        for pid, pnum in obs.project_numbers.items():
+            if num in (pid, pnum):
+                return pid
+        if all(p in obs.project_numbers for p in projects):
+            return None
+    parts = key.split(":")
+    return parts[1] if len(parts) > 1 and parts[0] in ("instance", "list", "databases", "users",
+                                                        "usage") else obs.target.project
+
+
+def evaluate(obs: Observations) -> CheckResult:
+    projects = _projects(obs)
+    unknown: list[str] = []
+    evidence: list[Evidence] = []
+    for p in projects:
+        key = f"{p}:{_SERVICE}"
+        state = obs.services_enabled.get(key)
+        ev = Evidence(P_USAGE, "state", "ENABLED" if state else "DISABLED" if state is False else None,
+                      USAGE_API, f"projects/{p}/services/{_SERVICE}")
+        if state is False:
+            return failed(
+                f"The Cloud SQL Admin API is disabled in project {p}, so the Cloud SQL connection "
+                f"of {obs.target.kind} {obs.target.name} cannot look the instance up or get "
+                "certificates.",
+                [ev], {**base_params(obs), "project": p, "service": _SERVICE},
+                [(f"{_SERVICE} in {p}", "ENABLED", "DISABLED")],
+            )
+        if state is None:
+            f = obs.failure(f"usage:{key}")
+            read_there = any(k.split(":", 1)[0] == p for k in obs.instances)
+            if p != obs.target.project and (not read_there or (f is not None and f.kind == "not-found")):
+                continue  # a project only named by a wrong connection name (instance-not-found)
+            unknown.append(f"{p} ({f.explain() if f else 'not read'})")
+        else:
+            evidence.append(ev)
+
+    # A SERVICE_DISABLED answer to one of our own sqladmin reads is the same fact, seen sideways.
+    stray: list[str] = []
+    for key, f in obs.failures.items():
+        about_sqladmin = f.service == _SERVICE or (f.service is None and f.api == "sqladmin")
+        if f.kind != "api-disabled" or not about_sqladmin:
+            continue
+        p = _project_of_failure(obs, projects, key, f.message)
+        ev = Evidence(P_SQL, "error", f.explain(), SQL_API, f.resource)
+        if p is None:
+            stray.append(f.explain())
+            continue
+        return failed(
+            f"The Cloud SQL Admin API is disabled in project {p} (the API answered SERVICE_DISABLED), "
+            f"so the Cloud SQL connection of {obs.target.kind} {obs.target.name} cannot work.",
+            [ev], {**base_params(obs), "project": p, "service": _SERVICE},
+            [(f"{_SERVICE} in {p}", "ENABLED", "DISABLED")],
+        )
+    if stray:
+        return CheckResult.uncertain(
+            "The Cloud SQL Admin API is disabled in the project our own credentials bill to, not "
+            f"necessarily in {', '.join(projects)}: {stray[0]}."
+        )
+    if unknown:
+        return CheckResult.uncertain(
+            f"Cannot tell whether {_SERVICE} is enabled in {'; '.join(unknown)}.", *evidence
+        )
+    return CheckResult.ok(f"{_SERVICE} is enabled in {', '.join(projects)}.", *evidence)
+
+
+CHECKS = (
+    Check(
+        id="sqladmin-api-disabled",
+        title="Is the Cloud SQL Admin API enabled in the service's and the instance's projects?",
+        produces="sqladmin-api-disabled",
+        probes=(P_USAGE, P_SQL),
+        evaluate=evaluate,
+    ),
+)

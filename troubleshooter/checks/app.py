@@ -1,0 +1,475 @@
+"""Does the app dial its database the way Cloud Run and the instance allow?"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Union
+
+from troubleshooter.checks.base import Check
+from troubleshooter.checks.helpers import (
+    P_APP,
+    P_LOGS,
+    P_RUN,
+    P_SQL,
+    AppView,
+    all_attached,
+    answer_ev,
+    app_ev,
+    app_tcp,
+    app_view,
+    authorized_networks,
+    base_params,
+    clean,
+    combine,
+    engine,
+    failed,
+    inst_ev,
+    instance_by_ip,
+    instance_for_conn,
+    instance_params,
+    ip_config,
+    is_open_network,
+    log_ev,
+    log_hit,
+    logs_read,
+    prefix_len,
+    reason,
+    run_ev,
+    suggested_connection_name,
+    unique_refs,
+    unknown,
+    var,
+)
+from troubleshooter.dsn import env_role, normalize_engine, socket_path_problem
+from troubleshooter.model import CheckResult, Evidence
+from troubleshooter.observations import Observations
+
+if TYPE_CHECKING:
+    from troubleshooter.dsn import AppConnection
+
+# (app connection or None when the operator answered, instance, address type PRIMARY|PRIVATE)
+DirectTarget = tuple[Union["AppConnection", None], dict[str, Any], str]
+
+_TLS_MODES = frozenset(
+    {"require", "required", "verify-ca", "verify-full", "verify-identity", "true", "1", "on"}
+)
+_STRICT_SSL = ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
+_CLIENT_CERT_KEYS = ("sslcert", "ssl_cert", "sslkey", "ssl_key", "ssl-cert", "clientcert")
+
+
+def _view(obs: Observations, what: str) -> AppView | CheckResult:
+    view = app_view(obs)
+    return view if view is not None else unknown(obs, what, "run")
+
+
+def _hidden(view: AppView) -> CheckResult:
+    return CheckResult.uncertain(
+        f"The app's database settings ({view.route_vars}) are in Secret Manager and weren't read; "
+        "answer how the app connects to decide this."
+    )
+
+
+def _how(view: AppView) -> str:
+    return "; ".join(c.display for c in view.readable) or "no database setting in env"
+
+
+def _socket_suggestion(obs: Observations, conn: "AppConnection | None", eng: str | None,
+                       cn: str | None = None) -> dict[str, Any]:
+    """What a socket-based DSN would look like for this app (placeholders, never the password)."""
+    cn = cn or suggested_connection_name(obs) or "PROJECT:REGION:INSTANCE"
+    dsn = conn.dsn if conn is not None else None
+    user = (dsn.user if dsn else None) or "USER"
+    db = (dsn.database if dsn else None) or "DB"
+    out: dict[str, Any] = {"connection_name": cn, "socket_dir": f"/cloudsql/{cn}"}
+    if (eng or (dsn.engine if dsn else None)) == "mysql":
+        out["suggested_value"] = f"mysql://{user}:PASSWORD@localhost/{db}?unix_socket=/cloudsql/{cn}"
+    elif conn is not None and conn.kind == "split":
+        out["suggested_value"] = f"/cloudsql/{cn}"
+    else:
+        scheme = (dsn.scheme if dsn and dsn.scheme else None) or "postgresql"
+        out["suggested_value"] = f"{scheme}://{user}:PASSWORD@localhost/{db}?host=/cloudsql/{cn}"
+    out["socket_dsn_hint"] = _hint(obs, conn, cn, out["suggested_value"])
+    return out
+
+
+def _hint(obs: Observations, conn: "AppConnection | None", cn: str, value: str) -> str:
+    """One line a person can follow: which variable to set to what, and the attachment."""
+    name = "DATABASE_URL"
+    if conn is not None:
+        hosts = [n for n in conn.source if env_role(n) == "host"]
+        name = hosts[0] if conn.kind == "split" and hosts else conn.source[0]
+    attached = {clean(n) for n, _ in all_attached(obs)}
+    attach = "" if cn in attached else (
+        f"; attach the instance: gcloud run {obs.target.kind}s update {obs.target.name} "
+        f"--region={obs.target.region} --project={obs.target.project} "
+        f"{'--add-cloudsql-instances' if obs.target.kind == 'service' else '--set-cloudsql-instances'}={cn}"
+    )
+    return f"set {name}={value} (PASSWORD stands for the real one; keep it in Secret Manager){attach}"
+
+
+# --------------------------------------------------------------------------- localhost
+
+
+def app_uses_localhost_tcp(obs: Observations) -> CheckResult:
+    view = _view(obs, "how the app connects")
+    if isinstance(view, CheckResult):
+        return view
+    run = obs.run
+    sidecar = run is not None and run.has_proxy_sidecar
+    local = app_tcp(view, "localhost")
+    refused = log_hit(obs, "connection-refused")
+    if not local:
+        if view.route_known or not view.route_hidden:
+            if not view.readable:
+                return CheckResult.skipped("The app's env holds no database connection setting.")
+            return CheckResult.ok(f"The app does not dial localhost over TCP ({_how(view)}).",
+                                  *(app_ev(c) for c in view.readable))
+        if view.answer is None:
+            return _hidden(view)
+        if view.answer != "localhost-tcp":
+            return CheckResult.ok(f"You said the app connects by {view.answer}, not localhost TCP.",
+                                  answer_ev(view.answer))
+    if sidecar:
+        assert run is not None
+        return CheckResult.ok(
+            "The app dials localhost, and a Cloud SQL Auth Proxy sidecar container listens there.",
+            run_ev(run, "containers[].image", [c.get("image") for c in run.containers]),
+        )
+    conn = local[0] if local else None
+    evidence: list[Evidence] = [app_ev(c) for c in local] if local else [answer_ev(view.answer or "")]
+    if refused:
+        evidence.append(log_ev(refused))
+    inst = instance_for_conn(obs, conn) if conn is not None else None
+    eng = engine(inst) if isinstance(inst, dict) else None
+    sugg = _socket_suggestion(obs, conn, eng)
+    dialled = (f"{conn.dsn.host}:{conn.dsn.port or 'default port'}" if conn and conn.dsn
+               else "localhost")
+    where = f"({var(conn)}) " if conn else ""
+    return failed(
+        f"The app of {obs.target.kind} {obs.target.name} dials {dialled} over TCP {where}expecting a "
+        "Cloud SQL proxy there, but Cloud Run runs none on localhost: its Cloud SQL connection is "
+        f"the Unix socket {sugg['socket_dir']}, so nothing listens and the connect is refused.",
+        evidence,
+        {**base_params(obs), **sugg, "variable": var(conn) if conn else None,
+         "engine": eng or (conn.dsn.engine if conn and conn.dsn else None),
+         "database": conn.dsn.database if conn and conn.dsn else None,
+         "user": conn.dsn.user if conn and conn.dsn else None},
+        [("database address", f"{sugg['socket_dir']} (Unix socket) or a connector",
+          f"{dialled} (TCP, no proxy)")],
+    )
+
+
+# --------------------------------------------------------------------------- direct IP
+
+
+def _direct_targets(obs: Observations, what: str) -> list[DirectTarget] | CheckResult:
+    """The instances the app dials by IP address, or why that is unknown / not the case."""
+    view = _view(obs, what)
+    if isinstance(view, CheckResult):
+        return view
+    dialled = app_tcp(view, "ip")
+    if dialled:
+        out: list[DirectTarget] = []
+        for c in dialled:
+            hit = instance_by_ip(obs, c.dsn.host or "")
+            if hit is not None:
+                out.append((c, hit[0], hit[1]))
+        if out:
+            return out
+        hosts = ", ".join(c.dsn.host or "" for c in dialled)
+        key = f"list:{obs.target.project}"
+        if obs.failure(key) is not None:
+            return CheckResult.uncertain(
+                f"The app dials {hosts}, but the instances could not be listed to match it "
+                f"({reason(obs, key)})."
+            )
+        return CheckResult.skipped(f"The app dials {hosts}, which is no address of a Cloud SQL "
+                                   "instance read.")
+    if view.route_known or not view.route_hidden:
+        return CheckResult.skipped(f"The app does not dial an IP address ({_how(view)}).")
+    if view.answer is None:
+        return _hidden(view)
+    if view.answer not in ("public-ip", "private-ip"):
+        return CheckResult.skipped(f"You said the app connects by {view.answer}, not an IP address.")
+    insts = [obs.instances[r.key] for r in unique_refs(obs) if r.key in obs.instances]
+    if len(insts) != 1:
+        return CheckResult.uncertain(
+            f"You said the app dials the instance's {view.answer}, but which instance is unknown "
+            f"({len(insts)} read)."
+        )
+    return [(None, insts[0], "PRIMARY" if view.answer == "public-ip" else "PRIVATE")]
+
+
+def _target_ev(conn: "AppConnection | None", obs: Observations) -> Evidence:
+    return app_ev(conn) if conn is not None else answer_ev(obs.answers.get("app-connection", ""))
+
+
+def _ip_of(inst: dict[str, Any], kind: str) -> str | None:
+    for a in inst.get("ipAddresses") or []:
+        if a.get("type") == kind:
+            return a.get("ipAddress")
+    return None
+
+
+def _public_one(obs: Observations, conn: "AppConnection | None", inst: dict[str, Any]) -> CheckResult:
+    nets = authorized_networks(inst)
+    values = [str(n.get("value", "")) for n in nets]
+    ip = _ip_of(inst, "PRIMARY")
+    name = inst.get("connectionName") or inst.get("name")
+    ev = [_target_ev(conn, obs), inst_ev(inst, "settings.ipConfiguration.authorizedNetworks", values)]
+    open_nets = [v for v in values if is_open_network(v)]
+    if open_nets:
+        return CheckResult.ok(
+            f"The app dials {name}'s public IP {ip}, and authorized network {open_nets[0]} lets any "
+            "address in (that is its own finding: authorized-networks-open-to-world).", *ev
+        )
+    run = obs.run
+    if run is not None and run.vpc.configured and (run.vpc.egress or "").upper().startswith("ALL"):
+        return CheckResult.uncertain(
+            f"The app dials {name}'s public IP {ip} with all egress through the VPC; it passes only "
+            f"if the VPC's Cloud NAT address is among the authorized networks ({', '.join(values) or 'none'}).",
+            *ev, run_ev(run, "vpcAccess", {"egress": run.vpc.egress}),
+        )
+    middling = [v for v in values if (p := prefix_len(v)) is not None and 9 <= p <= 23]
+    if middling:
+        return CheckResult.uncertain(
+            f"The app dials {name}'s public IP {ip}; authorized network(s) {', '.join(middling)} may "
+            "or may not hold Cloud Run's (dynamic) egress address.", *ev
+        )
+    timeout = log_hit(obs, "connection-timeout")
+    if timeout:
+        ev.append(log_ev(timeout))
+    sugg = _socket_suggestion(obs, conn, engine(inst), inst.get("connectionName"))
+    return failed(
+        f"The app of {obs.target.kind} {obs.target.name} dials instance {name}'s public IP {ip} "
+        "directly, and no authorized network admits Cloud Run's egress (it is dynamic; "
+        f"authorized: {', '.join(values) or 'none'}), so the instance drops the connection.",
+        ev,
+        {**base_params(obs), **instance_params(inst), **sugg, "public_ip": ip,
+         "variable": var(conn) if conn else None, "authorized_networks": nets},
+        [("how the app reaches the instance", "Unix socket or connector (no allow-list needed)",
+          f"{ip} over TCP, authorized: {', '.join(values) or 'none'}")],
+    )
+
+
+def app_uses_public_ip_unauthorized(obs: Observations) -> CheckResult:
+    targets = _direct_targets(obs, "whether the app dials a public IP")
+    if isinstance(targets, CheckResult):
+        return targets
+    public = [(c, i) for c, i, kind in targets if kind == "PRIMARY"]
+    if not public:
+        ips = ", ".join(_ip_of(i, k) or "?" for _c, i, k in targets)
+        return CheckResult.skipped(f"The app dials a private address ({ips}), not a public IP.")
+    return combine([_public_one(obs, c, i) for c, i in public])
+
+
+def _ssl_one(obs: Observations, conn: "AppConnection | None", inst: dict[str, Any], kind: str) -> CheckResult:
+    cfg = ip_config(inst)
+    mode, require = cfg.get("sslMode"), cfg.get("requireSsl")
+    name = inst.get("connectionName") or inst.get("name")
+    ip = _ip_of(inst, kind)
+    ev = [inst_ev(inst, "settings.ipConfiguration.sslMode", mode),
+          inst_ev(inst, "settings.ipConfiguration.requireSsl", require)]
+    strict = mode in _STRICT_SSL or (not mode and require is True)
+    if not strict:
+        return CheckResult.ok(f"Instance {name} accepts unencrypted connections (sslMode {mode}, "
+                              f"requireSsl {require}).", *ev)
+    ev.append(_target_ev(conn, obs))
+    if conn is None or conn.dsn is None:
+        return CheckResult.uncertain(
+            f"Instance {name} requires TLS ({mode or 'requireSsl'}) and the app dials its IP; whether "
+            "its connection string asks for TLS is in Secret Manager and wasn't read.", *ev
+        )
+    sslmode = (conn.dsn.sslmode or "").strip().lower().replace("_", "-")
+    needs_cert = mode == "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+    params_lower = {k.lower() for k in conn.dsn.params}
+    has_cert = any(k in params_lower for k in _CLIENT_CERT_KEYS)
+    if sslmode in _TLS_MODES and (not needs_cert or has_cert):
+        return CheckResult.ok(f"The app asks for TLS (sslmode={conn.dsn.sslmode}) as instance {name} "
+                              "requires.", *ev)
+    if sslmode in _TLS_MODES:
+        why = f"sslmode={conn.dsn.sslmode} but no client certificate, which {mode} also demands"
+    elif sslmode:
+        why = f"sslmode={conn.dsn.sslmode}, which does not insist on TLS"
+    else:
+        why = ("no sslmode (libpq's default `prefer` may still negotiate TLS; many drivers, e.g. "
+               "node-postgres, do not)")
+    return failed(
+        f"Instance {name} requires encrypted connections ({mode or 'requireSsl=true'}) but the app "
+        f"dials {ip} directly with {why} ({var(conn)}), so the server rejects it.",
+        ev,
+        {**base_params(obs), **instance_params(inst), **_socket_suggestion(obs, conn, engine(inst), inst.get("connectionName")),
+         "ssl_mode": mode, "require_ssl": require,
+         "variable": var(conn), "ip": ip, "dsn_sslmode": conn.dsn.sslmode},
+        [("TLS on the direct connection", "sslmode=require (or the socket / a connector)",
+          f"sslmode={conn.dsn.sslmode or 'unset'}")],
+    )
+
+
+def ssl_required_for_direct_tcp(obs: Observations) -> CheckResult:
+    targets = _direct_targets(obs, "whether the app's direct connection meets the TLS rule")
+    if isinstance(targets, CheckResult):
+        return targets
+    return combine([_ssl_one(obs, c, i, k) for c, i, k in targets])
+
+
+def _enforcement_one(obs: Observations, conn: "AppConnection | None", inst: dict[str, Any],
+                     kind: str) -> CheckResult:
+    rule = (inst.get("settings") or {}).get("connectorEnforcement")
+    name = inst.get("connectionName") or inst.get("name")
+    ev = [inst_ev(inst, "settings.connectorEnforcement", rule), _target_ev(conn, obs)]
+    if rule != "REQUIRED":
+        return CheckResult.ok(f"Instance {name} does not require connectors "
+                              f"(connectorEnforcement {rule or 'unset'}).", *ev)
+    ip = _ip_of(inst, kind)
+    return failed(
+        f"Instance {name} only accepts Cloud SQL connectors and the Auth Proxy "
+        f"(connectorEnforcement REQUIRED), but the app dials {ip} directly"
+        + (f" ({var(conn)})" if conn else "") + ", so every connection is refused.",
+        ev,
+        {**base_params(obs), **instance_params(inst), **_socket_suggestion(obs, conn, engine(inst), inst.get("connectionName")),
+         "ip": ip,
+         "variable": var(conn) if conn else None},
+        [("how the app connects", "Unix socket or a connector", f"{ip} over TCP")],
+    )
+
+
+def connector_enforcement_blocks_direct(obs: Observations) -> CheckResult:
+    targets = _direct_targets(obs, "whether the app connects around a required connector")
+    if isinstance(targets, CheckResult):
+        return targets
+    return combine([_enforcement_one(obs, c, i, k) for c, i, k in targets])
+
+
+# --------------------------------------------------------------------------- socket shape
+
+
+def socket_path_wrong_for_engine(obs: Observations) -> CheckResult:
+    view = _view(obs, "the app's socket path")
+    if isinstance(view, CheckResult):
+        return view
+    socketed = [c for c in view.readable if c.dsn is not None and (
+        c.dsn.socket_path is not None or (c.dsn.host or "").startswith("cloudsql/"))]
+    if not socketed:
+        if view.route_hidden and not view.route_known and view.answer in (None, "unix-socket"):
+            return _hidden(view)
+        return CheckResult.skipped(f"The app does not use a Unix socket ({_how(view)}).")
+    results = []
+    for conn in socketed:
+        assert conn.dsn is not None
+        inst = instance_for_conn(obs, conn)
+        inst_engine = engine(inst) if isinstance(inst, dict) else None
+        problem = socket_path_problem(conn.dsn, inst_engine)
+        ev = [app_ev(conn)]
+        if isinstance(inst, dict):
+            ev.append(inst_ev(inst, "databaseVersion", inst.get("databaseVersion")))
+        if problem is None:
+            results.append(CheckResult.ok(
+                f"The socket {conn.dsn.socket_path!r} fits the engine "
+                f"({inst_engine or conn.dsn.engine or 'unknown'}).", *ev))
+            continue
+        eng = inst_engine or normalize_engine(conn.dsn.engine) or None
+        name = clean(conn.dsn.instance or "") or suggested_connection_name(obs) or "PROJECT:REGION:INSTANCE"
+        right = f"/cloudsql/{name}" if eng != "postgres" or conn.dsn.socket_param not in (
+            "unix_sock", "unixsocketpath") else f"/cloudsql/{name}/.s.PGSQL.5432"
+        results.append(failed(
+            f"The socket in {var(conn)} is wrong for this "
+            f"{eng or 'database'}: {problem}.",
+            ev,
+            {**base_params(obs), **(instance_params(inst) if isinstance(inst, dict) else {}),
+             "variable": var(conn), "socket_path": conn.dsn.socket_path, "engine": eng,
+             "connection_name": name, "suggested_socket_path": right, "problem": problem},
+            [("socket path", right, repr(conn.dsn.socket_path or conn.dsn.host))],
+        ))
+    return combine(results)
+
+
+# --------------------------------------------------------------------------- URL validators
+
+
+def dsn_rejected_by_validator(obs: Observations) -> CheckResult:
+    view = _view(obs, "the app's connection URL")
+    if isinstance(view, CheckResult):
+        return view
+    rejected = log_hit(obs, "config-rejected")
+    empties = [c for c in view.readable if c.dsn is not None and c.dsn.form == "url"
+               and c.dsn.empty_host and (c.dsn.socket_path or "").startswith("/cloudsql/")]
+    if not empties:
+        if rejected and any(c.role == "url" for c in view.secret):
+            return CheckResult.uncertain(
+                "The logs show the app rejecting its configuration, and its connection URL "
+                f"({view.secret_vars}) is in Secret Manager, not read: an empty-host "
+                "`@/db?host=/cloudsql/...` URL there would explain it.", log_ev(rejected)
+            )
+        return CheckResult.skipped("The app uses no empty-host socket URL (`...@/db?host=/cloudsql/...`).")
+    conn = empties[0]
+    assert conn.dsn is not None
+    cn = clean(conn.dsn.instance or "") or suggested_connection_name(obs) or "PROJECT:REGION:INSTANCE"
+    scheme = conn.dsn.scheme or "postgresql"
+    value = (f"{scheme}://{conn.dsn.user or 'USER'}:PASSWORD@localhost/"
+             f"{conn.dsn.database or 'DB'}?host=/cloudsql/{cn}")
+    params = {**base_params(obs), "variable": var(conn), "connection_name": cn,
+              "database": conn.dsn.database, "user": conn.dsn.user, "suggested_value": value,
+              "socket_dsn_hint": _hint(obs, conn, cn, value)}
+    if rejected:
+        return failed(
+            f"The app of {obs.target.kind} {obs.target.name} rejects its own {var(conn)}: the "
+            "socket URL has an empty host (`@/db?host=/cloudsql/...`), which libpq accepts but "
+            "URL validators (e.g. class-validator isUrl) refuse, so it never connects.",
+            [app_ev(conn), log_ev(rejected)], params,
+            [("host part of the URL", "localhost (dummy; the socket comes from ?host=)", "empty")],
+        )
+    if not logs_read(obs):
+        return CheckResult.uncertain(
+            f"{var(conn)} is an empty-host socket URL, which some URL validators reject; the logs "
+            f"that would show it could not be read ({reason(obs, 'logs')}).", app_ev(conn)
+        )
+    return CheckResult.ok(
+        f"{var(conn)} is an empty-host socket URL (some URL validators reject those), but the logs "
+        "show no configuration rejected.", app_ev(conn)
+    )
+
+
+CHECKS = (
+    Check(
+        id="app-uses-localhost-tcp",
+        title="Does the app dial localhost expecting a proxy that is not there?",
+        produces="app-uses-localhost-tcp",
+        probes=(P_APP, P_RUN, P_LOGS),
+        evaluate=app_uses_localhost_tcp,
+    ),
+    Check(
+        id="app-uses-public-ip-unauthorized",
+        title="Does the app dial the public IP without an authorized network?",
+        produces="app-uses-public-ip-unauthorized",
+        probes=(P_APP, P_SQL, P_RUN, P_LOGS),
+        evaluate=app_uses_public_ip_unauthorized,
+    ),
+    Check(
+        id="ssl-required-for-direct-tcp",
+        title="Does a direct TCP connection meet the instance's TLS requirement?",
+        produces="ssl-required-for-direct-tcp",
+        probes=(P_APP, P_SQL),
+        evaluate=ssl_required_for_direct_tcp,
+    ),
+    Check(
+        id="connector-enforcement-blocks-direct",
+        title="Does connector enforcement block the app's direct connection?",
+        produces="connector-enforcement-blocks-direct",
+        probes=(P_APP, P_SQL),
+        evaluate=connector_enforcement_blocks_direct,
+    ),
+    Check(
+        id="socket-path-wrong-for-engine",
+        title="Is the app's socket path the right shape for the engine?",
+        produces="socket-path-wrong-for-engine",
+        probes=(P_APP, P_SQL),
+        evaluate=socket_path_wrong_for_engine,
+    ),
+    Check(
+        id="dsn-rejected-by-validator",
+        title="Does the app's URL validator reject the empty-host socket URL?",
+        produces="dsn-rejected-by-validator",
+        probes=(P_APP, P_LOGS),
+        evaluate=dsn_rejected_by_validator,
+    ),
+)

@@ -1,0 +1,341 @@
+"""Once connected: does the database and user exist, is the password right, is there room?"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Callable
+
+from troubleshooter.checks.base import Check
+from troubleshooter.checks.helpers import (
+    P_APP,
+    P_DBUSERS,
+    P_LOGS,
+    P_RUN,
+    P_SQL,
+    SQL_API,
+    app_ev,
+    app_view,
+    base_params,
+    combine,
+    database_flag,
+    engine,
+    failed,
+    inst_ev,
+    instance_for_conn,
+    instance_params,
+    log_ev,
+    log_hit,
+    logs_read,
+    reason,
+    run_ev,
+    short,
+    unique_refs,
+    unknown,
+    var,
+)
+from troubleshooter.model import CheckResult, Evidence, LogMatch
+from troubleshooter.observations import Observations
+
+if TYPE_CHECKING:
+    from troubleshooter.dsn import AppConnection
+
+_IAM_USER_TYPES = ("CLOUD_IAM_SERVICE_ACCOUNT", "CLOUD_IAM_USER", "CLOUD_IAM_GROUP_SERVICE_ACCOUNT",
+                   "CLOUD_IAM_GROUP_USER")
+_SA_SUFFIX = ".gserviceaccount.com"
+
+
+def _key(inst: dict[str, Any]) -> str:
+    return f"{inst.get('project')}:{inst.get('name')}"
+
+
+def _per_app_setting(
+    obs: Observations,
+    what: str,
+    field: Callable[["AppConnection"], str | None],
+    judge: Callable[["AppConnection", dict[str, Any], str], CheckResult],
+) -> CheckResult:
+    """Run `judge` for each readable app setting naming `field`, on the instance it talks to."""
+    view = app_view(obs)
+    if view is None:
+        return unknown(obs, what, "run")
+    named = [c for c in view.readable if c.dsn is not None and field(c)]
+    if not named:
+        if view.secret:
+            return CheckResult.skipped(
+                f"The app's {what} is not in a plain env value ({view.secret_vars} are in Secret "
+                "Manager and weren't read)."
+            )
+        return CheckResult.skipped(f"The app's env does not name its {what}.")
+    results = []
+    for conn in named:
+        inst = instance_for_conn(obs, conn)
+        if isinstance(inst, str):
+            results.append(CheckResult.uncertain(f"Cannot tell which instance {var(conn)} uses: {inst}."))
+            continue
+        assert inst is not None
+        results.append(judge(conn, inst, field(conn) or ""))
+    return combine(results)
+
+
+# --------------------------------------------------------------------------- database
+
+
+def database_not_found(obs: Observations) -> CheckResult:
+    def judge(conn: "AppConnection", inst: dict[str, Any], db: str) -> CheckResult:
+        key = _key(inst)
+        names = obs.databases.get(key)
+        name = inst.get("connectionName") or key
+        if names is None:
+            return CheckResult.uncertain(
+                f"Cannot list the databases of {name}: {reason(obs, f'databases:{key}')}.", app_ev(conn)
+            )
+        ev = [app_ev(conn), Evidence(P_DBUSERS, "databases[].name", names, SQL_API, name)]
+        if db in names:
+            return CheckResult.ok(f"Database {db!r} exists on {name}.", *ev)
+        missing_log = log_hit(obs, "database-missing")
+        if missing_log:
+            ev.append(log_ev(missing_log))
+        return failed(
+            f"The app ({var(conn)}) asks for database {db!r}, which does not exist on instance "
+            f"{name} (it has {', '.join(names) or 'none'}), so the server refuses the session.",
+            ev,
+            {**base_params(obs), **instance_params(inst), "database": db, "existing_databases": names,
+             "existing": ", ".join(names) or "none", "variable": var(conn)},
+            [("database", db, f"absent; existing: {', '.join(names) or 'none'}")],
+        )
+
+    return _per_app_setting(obs, "database name", lambda c: c.dsn.database if c.dsn else None, judge)
+
+
+# --------------------------------------------------------------------------- user
+
+
+def _user_match(user: str, users: list[dict[str, Any]], eng: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    """(user entry, hint): the entry the app's user name logs in as, or the IAM user it meant."""
+    for u in users:
+        if u.get("name") == user:
+            return u, None
+    if user.endswith(_SA_SUFFIX):
+        # Cloud SQL stores IAM service-account users shortened: Postgres drops
+        # ".gserviceaccount.com", MySQL keeps only the part before "@".
+        short = user[: -len(_SA_SUFFIX)] if eng != "mysql" else user.split("@", 1)[0]
+        for u in users:
+            if u.get("name") == short and u.get("type") in _IAM_USER_TYPES:
+                return None, short
+    return None, None
+
+
+def db_user_not_found(obs: Observations) -> CheckResult:
+    def judge(conn: "AppConnection", inst: dict[str, Any], user: str) -> CheckResult:
+        key = _key(inst)
+        users = obs.users.get(key)
+        name = inst.get("connectionName") or key
+        if users is None:
+            return CheckResult.uncertain(
+                f"Cannot list the users of {name}: {reason(obs, f'users:{key}')}.", app_ev(conn)
+            )
+        listed = [str(u.get("name")) for u in users]
+        ev = [app_ev(conn), Evidence(P_DBUSERS, "users[].name", listed, SQL_API, name)]
+        found, hint = _user_match(user, users, engine(inst))
+        if found is not None:
+            return CheckResult.ok(f"User {user!r} exists on {name} ({found.get('type') or 'BUILT_IN'}).", *ev)
+        params = {**base_params(obs), **instance_params(inst), "user": user,
+                  "existing_users": listed, "variable": var(conn)}
+        if hint is not None:
+            return failed(
+                f"The app ({var(conn)}) logs in as {user!r}, but Cloud SQL stores that IAM service "
+                f"account user as {hint!r} on {name}, so no user of the app's name exists.",
+                ev, {**params, "suggested_user": hint},
+                [("database user name", hint, user)],
+            )
+        return failed(
+            f"The app ({var(conn)}) logs in as user {user!r}, which does not exist on instance "
+            f"{name} (users: {', '.join(listed) or 'none'}), so authentication fails.",
+            ev, params, [("database user", user, f"absent; existing: {', '.join(listed) or 'none'}")],
+        )
+
+    return _per_app_setting(obs, "database user", lambda c: c.dsn.user if c.dsn else None, judge)
+
+
+# --------------------------------------------------------------------------- password
+
+_USER_IN_LOG = re.compile(
+    r"""password authentication failed for user ["']([^"']+)["']|Access denied for user '([^']+)'"""
+)
+
+
+def _log_users(m: LogMatch) -> list[str]:
+    out = []
+    for line in m.lines:
+        for a, b in _USER_IN_LOG.findall(line):
+            if (a or b) and (a or b) not in out:
+                out.append(a or b)
+    return out
+
+
+def _password_secret(obs: Observations) -> str | None:
+    """The Secret Manager secret holding the password, if the app reads it from one."""
+    view = app_view(obs)
+    for c in view.secret if view else ():
+        if c.role in ("password", "url") and c.secret_ref:
+            return short(c.secret_ref.split(":", 1)[0])
+    return None
+
+
+def password_authentication_failed(obs: Observations) -> CheckResult:
+    if not logs_read(obs):
+        return unknown(obs, "whether logins fail", "logs")
+    hit = log_hit(obs, "auth-failed")
+    if hit is None:
+        return CheckResult.ok("The logs show no failed database login.")
+    view = app_view(obs)
+    app_users = [c.dsn.user for c in (view.readable if view else ()) if c.dsn and c.dsn.user]
+    users_named = _log_users(hit) or app_users
+    if not users_named:
+        return CheckResult.uncertain(
+            "The logs show failed logins, but neither they nor the app's env say which user.",
+            log_ev(hit),
+        )
+    refs = unique_refs(obs)
+    if not refs:
+        return CheckResult.uncertain("The logs show failed logins, but no instance is named.", log_ev(hit))
+    unreadable = []
+    for ref in refs:
+        users = obs.users.get(ref.key)
+        if users is None:
+            unreadable.append(f"{ref.key} ({reason(obs, f'users:{ref.key}')})")
+            continue
+        inst = obs.instances.get(ref.key)
+        for user in users_named:
+            entry, _ = _user_match(user, users, engine(inst))
+            if entry is None:
+                continue
+            iam = entry.get("type") in _IAM_USER_TYPES
+            where = inst.get("connectionName") if inst else ref.key
+            return failed(
+                f"User {user!r} exists on {where} but its "
+                + ("IAM login (token) " if iam else "password ")
+                + "is rejected, as the logs show: "
+                + ("the service account's IAM database login is refused." if iam else
+                   "the app's password (often a stale secret version or a trailing newline in "
+                   "the secret) does not match."),
+                [log_ev(hit), Evidence(P_DBUSERS, "users[].name", [u.get("name") for u in users],
+                                       SQL_API, where or ref.key)],
+                {**base_params(obs), **instance_params(inst, ref), "user": user, "iam_user": iam,
+                 "secret": _password_secret(obs)},
+                [(f"password of {user}", "matches the instance", "rejected")],
+            )
+    if unreadable:
+        return CheckResult.uncertain(
+            f"The logs show failed logins for {', '.join(users_named)}, but the users of "
+            f"{'; '.join(unreadable)} could not be listed.", log_ev(hit)
+        )
+    return CheckResult.ok(
+        f"The logs show failed logins for {', '.join(users_named)}, a user that does not exist "
+        "(that is db-user-not-found, not a wrong password).", log_ev(hit)
+    )
+
+
+# --------------------------------------------------------------------------- capacity
+
+
+def too_many_connections(obs: Observations) -> CheckResult:
+    if not logs_read(obs):
+        return unknown(obs, "whether the instance runs out of connections", "logs")
+    hit = log_hit(obs, "too-many-connections")
+    if hit is None:
+        return CheckResult.ok("The logs show no connection-limit errors.")
+    run = obs.run
+    ev: list[Evidence] = [log_ev(hit)]
+    params: dict[str, Any] = {**base_params(obs)}
+    if run is not None:
+        ev.append(run_ev(run, "scaling.maxInstanceCount", run.max_instances))
+        params["max_instances"] = run.max_instances
+    insts = [(r, obs.instances[r.key]) for r in unique_refs(obs) if r.key in obs.instances]
+    limit_txt = ""
+    if insts:
+        ref, inst = insts[0]
+        flag = database_flag(inst, "max_connections")
+        tier = (inst.get("settings") or {}).get("tier")
+        ev += [inst_ev(inst, "settings.databaseFlags[max_connections]", flag),
+               inst_ev(inst, "settings.tier", tier)]
+        params.update(instance_params(inst, ref), max_connections=flag, tier=tier)
+        limit_txt = (f" (max_connections {flag or 'the tier default'} on {tier}; "
+                     f"max instances {run.max_instances if run else '?'})")
+    return failed(
+        f"Instance connections run out{limit_txt}: {hit.count} log lines say so, so new sessions "
+        f"of {obs.target.kind} {obs.target.name} are refused. Each instance's pool times the "
+        "instance count must stay under the limit.",
+        ev, params,
+        [("max instances x pool size", "< max_connections", "over the limit (per the logs)")],
+    )
+
+
+_QUOTA_RE = re.compile(r"rateLimitExceeded|Quota exceeded", re.IGNORECASE)
+
+
+def admin_api_quota_exceeded(obs: Observations) -> CheckResult:
+    if not logs_read(obs):
+        return unknown(obs, "whether the Admin API quota is exhausted", "logs")
+    hit = log_hit(obs, "admin-api-quota")
+    lines: list[str] = list(hit.lines) if hit else []
+    source = hit
+    if hit is None:
+        for m in obs.logs.values():
+            found = [ln for ln in m.lines if _QUOTA_RE.search(ln) and ("sqladmin" in ln.lower()
+                                                                        or "cloud sql" in ln.lower()
+                                                                        or "rateLimitExceeded" in ln)]
+            if found:
+                lines, source = found, m
+                break
+    if not lines or source is None:
+        return CheckResult.ok("No matched log line mentions rateLimitExceeded or an exhausted "
+                              "Cloud SQL Admin API quota.")
+    return failed(
+        f"{obs.target.kind.capitalize()} {obs.target.name} hits the Cloud SQL Admin API rate limit "
+        "(rateLimitExceeded) as it scales out: each new connector or proxy fetches instance "
+        "metadata and certificates, and the refused calls fail the connections.",
+        [Evidence(P_LOGS, f"logs[{source.symptom}]", {"lines": lines[:3]}, "logging.googleapis.com",
+                  ", ".join(source.resources[:3]))],
+        {**base_params(obs), "max_instances": obs.run.max_instances if obs.run else None},
+        [("Admin API calls", "within quota", "rateLimitExceeded")],
+    )
+
+
+CHECKS = (
+    Check(
+        id="database-not-found",
+        title="Does the database the app names exist on the instance?",
+        produces="database-not-found",
+        probes=(P_APP, P_DBUSERS, P_SQL, P_LOGS),
+        evaluate=database_not_found,
+    ),
+    Check(
+        id="db-user-not-found",
+        title="Does the user the app logs in as exist on the instance?",
+        produces="db-user-not-found",
+        probes=(P_APP, P_DBUSERS, P_SQL),
+        evaluate=db_user_not_found,
+    ),
+    Check(
+        id="password-authentication-failed",
+        title="Is an existing user's password rejected?",
+        produces="password-authentication-failed",
+        probes=(P_LOGS, P_DBUSERS, P_APP),
+        evaluate=password_authentication_failed,
+    ),
+    Check(
+        id="too-many-connections",
+        title="Does the instance run out of connections?",
+        produces="too-many-connections",
+        probes=(P_LOGS, P_RUN, P_SQL),
+        evaluate=too_many_connections,
+    ),
+    Check(
+        id="admin-api-quota-exceeded",
+        title="Does scale-out exhaust the Cloud SQL Admin API quota?",
+        produces="admin-api-quota-exceeded",
+        probes=(P_LOGS, P_RUN),
+        evaluate=admin_api_quota_exceeded,
+    ),
+)

@@ -1,0 +1,241 @@
+"""Can the revision's egress reach the address the connection uses (public vs private IP, VPC)?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troubleshooter.checks.base import Check
+from troubleshooter.checks.helpers import (
+    P_APP,
+    P_RUN,
+    P_SQL,
+    app_tcp,
+    app_view,
+    base_params,
+    failed,
+    has_private_ip,
+    has_public_ip,
+    inst_ev,
+    instance_params,
+    ip_config,
+    ips,
+    path_project,
+    per_instance,
+    run_ev,
+    short,
+    unknown,
+)
+from troubleshooter.model import CheckResult, InstanceRef, RunConfig, VpcAccess
+from troubleshooter.observations import Observations
+
+
+def _egress(vpc: VpcAccess) -> str:
+    """ALL_TRAFFIC | PRIVATE_RANGES_ONLY, whatever spelling the API or gcloud used."""
+    raw = (vpc.egress or "").upper().replace("-", "_")
+    if raw in ("ALL_TRAFFIC", "ALL"):
+        return "ALL_TRAFFIC"
+    # Unset means private ranges only, the API's default for both egress kinds.
+    return "PRIVATE_RANGES_ONLY"
+
+
+def _vpc_value(vpc: VpcAccess) -> dict[str, Any]:
+    return {k: v for k, v in (("network", vpc.network), ("subnetwork", vpc.subnetwork),
+                              ("connector", vpc.connector), ("egress", vpc.egress)) if v}
+
+
+def _dials_private(obs: Observations, inst: dict[str, Any]) -> list[str]:
+    """The instance's private IPs the app dials itself (a TCP DSN host)."""
+    view = app_view(obs)
+    private = set(ips(inst, "PRIVATE"))
+    return [c.dsn.host for c in app_tcp(view, "ip") if c.dsn.host in private] if view else []
+
+
+def _uses_private_path(obs: Observations, inst: dict[str, Any]) -> tuple[bool, str]:
+    """Whether the connection goes to the private IP, and why (for the summary)."""
+    if not has_private_ip(inst):
+        return False, "has no private IP"
+    dialled = _dials_private(obs, inst)
+    if dialled:
+        return True, f"the app dials its private IP {dialled[0]}"
+    if not has_public_ip(inst):
+        return True, "it has only a private IP, which Cloud Run's connection then uses"
+    return False, "it has a public IP, which Cloud Run's connection uses"
+
+
+def _network_params(obs: Observations, inst: dict[str, Any]) -> dict[str, Any]:
+    full = ip_config(inst).get("privateNetwork") or ""
+    net_project = path_project(full, inst.get("project") or obs.target.project)
+    name = short(full)
+    shared = net_project != obs.target.project
+    # An auto-mode `default` network has a subnet named `default` in every region; any other
+    # network's subnet is the operator's choice (it needs a free /26 for direct VPC egress).
+    subnet = "default" if name == "default" else "SUBNET"
+    return {
+        "network": full if shared else name,
+        "network_full": full,
+        "network_name": name,
+        "network_project": net_project,
+        "subnet": (f"projects/{net_project}/regions/{obs.target.region}/subnetworks/{subnet}"
+                   if shared else subnet),
+        "subnet_is_placeholder": subnet == "SUBNET",
+        "vpc_egress": "private-ranges-only",
+    }
+
+
+def _need_run(obs: Observations) -> RunConfig | CheckResult:
+    return obs.run if obs.run is not None else unknown(obs, "the revision's VPC egress", "run")
+
+
+# --------------------------------------------------------------------------- private IP, no egress
+
+
+def _private_no_egress(obs: Observations, run: RunConfig, ref: InstanceRef,
+                       inst: dict[str, Any]) -> CheckResult:
+    name = inst.get("connectionName") or ref.key
+    ip_ev = inst_ev(inst, "ipAddresses[]", inst.get("ipAddresses") or [],
+                    f"ipv4Enabled={ip_config(inst).get('ipv4Enabled')}")
+    private, why = _uses_private_path(obs, inst)
+    if not private:
+        return CheckResult.skipped(f"Instance {name}: {why}; VPC egress is not needed for it.")
+    vpc_ev = run_ev(run, "vpcAccess", _vpc_value(run.vpc))
+    if run.vpc.configured:
+        return CheckResult.ok(
+            f"{obs.target.kind.capitalize()} {obs.target.name} has VPC egress "
+            f"({run.vpc.network or run.vpc.subnetwork or run.vpc.connector}) to reach {name}'s "
+            "private IP.", ip_ev, vpc_ev,
+        )
+    params = {**base_params(obs), **instance_params(inst, ref), **_network_params(obs, inst),
+              "private_ip": (ips(inst, "PRIVATE") or [None])[0]}
+    subnet_txt = ("" if not params["subnet_is_placeholder"] else
+                  " The subnet (SUBNET) must be chosen by the operator: a subnet of that network "
+                  f"in {obs.target.region} with a free /26.")
+    return failed(
+        f"Instance {name} is reached on its private IP ({why}), but {obs.target.kind} "
+        f"{obs.target.name} has no VPC egress, so the connection cannot leave Google's serverless "
+        f"network towards VPC {params['network_name']}.{subnet_txt}",
+        [ip_ev, inst_ev(inst, "settings.ipConfiguration.privateNetwork", params["network_full"]),
+         vpc_ev],
+        params,
+        [("VPC egress", f"network {params['network_name']}", "none"),
+         ("instance public IP", "-", "none" if not has_public_ip(inst) else "present")],
+    )
+
+
+def private_ip_without_vpc_egress(obs: Observations) -> CheckResult:
+    run = _need_run(obs)
+    if isinstance(run, CheckResult):
+        return run
+    return per_instance(obs, lambda ref, inst: _private_no_egress(obs, run, ref, inst))
+
+
+# --------------------------------------------------------------------------- wrong network
+
+
+def _mismatch(obs: Observations, run: RunConfig, ref: InstanceRef, inst: dict[str, Any]) -> CheckResult:
+    name = inst.get("connectionName") or ref.key
+    private, why = _uses_private_path(obs, inst)
+    if not private:
+        return CheckResult.skipped(f"Instance {name}: {why}; the VPC network does not matter.")
+    if not run.vpc.configured:
+        return CheckResult.skipped(
+            f"{obs.target.kind.capitalize()} {obs.target.name} has no VPC egress "
+            "(private-ip-without-vpc-egress)."
+        )
+    want = ip_config(inst).get("privateNetwork") or ""
+    want_key = (path_project(want, inst.get("project") or ""), short(want))
+    vpc_ev = run_ev(run, "vpcAccess", _vpc_value(run.vpc))
+    net_ev = inst_ev(inst, "settings.ipConfiguration.privateNetwork", want)
+    if not run.vpc.network:
+        via = (f"connector {short(run.vpc.connector)}" if run.vpc.connector
+               else f"subnet {run.vpc.subnetwork}")
+        return CheckResult.uncertain(
+            f"{obs.target.kind.capitalize()} {obs.target.name} egresses through {via}, whose network "
+            f"was not read; instance {name} is on {want_key[1]} (project {want_key[0]}).",
+            vpc_ev, net_ev,
+        )
+    have_key = (path_project(run.vpc.network, obs.target.project), short(run.vpc.network))
+    if have_key == want_key:
+        return CheckResult.ok(
+            f"VPC egress uses network {have_key[1]}, the private network of {name}.", vpc_ev, net_ev
+        )
+    params = {**base_params(obs), **instance_params(inst, ref), **_network_params(obs, inst),
+              "current_network": run.vpc.network, "current_subnet": run.vpc.subnetwork}
+    return failed(
+        f"{obs.target.kind.capitalize()} {obs.target.name} egresses into network {have_key[1]} "
+        f"(project {have_key[0]}) but instance {name}'s private IP is on network {want_key[1]} "
+        f"(project {want_key[0]}), so its private IP is not routable from there.",
+        [vpc_ev, net_ev], params,
+        [("VPC egress network", f"{want_key[0]}/{want_key[1]}", f"{have_key[0]}/{have_key[1]}")],
+    )
+
+
+def vpc_network_mismatch(obs: Observations) -> CheckResult:
+    run = _need_run(obs)
+    if isinstance(run, CheckResult):
+        return run
+    return per_instance(obs, lambda ref, inst: _mismatch(obs, run, ref, inst))
+
+
+# --------------------------------------------------------------------------- all traffic
+
+
+def _all_traffic(obs: Observations, run: RunConfig, ref: InstanceRef, inst: dict[str, Any]) -> CheckResult:
+    name = inst.get("connectionName") or ref.key
+    if not run.vpc.configured:
+        return CheckResult.skipped(f"{obs.target.kind.capitalize()} {obs.target.name} has no VPC egress.")
+    egress = _egress(run.vpc)
+    vpc_ev = run_ev(run, "vpcAccess.egress", run.vpc.egress or "(unset: PRIVATE_RANGES_ONLY)")
+    ip_ev = inst_ev(inst, "ipAddresses[]", inst.get("ipAddresses") or [])
+    if egress != "ALL_TRAFFIC":
+        return CheckResult.ok(f"VPC egress sends only private ranges into the VPC ({egress}).", vpc_ev)
+    if not has_public_ip(inst) and not has_private_ip(inst):
+        return CheckResult.skipped(f"Instance {name} has neither a public nor a private IP.")
+    if has_private_ip(inst):
+        return CheckResult.ok(
+            f"All traffic goes through the VPC, and instance {name} has a private IP it can use.",
+            vpc_ev, ip_ev,
+        )
+    public = ips(inst, "PRIMARY")[0]
+    return failed(
+        f"{obs.target.kind.capitalize()} {obs.target.name} sends all traffic into the VPC "
+        f"(egress ALL_TRAFFIC) while instance {name} has only a public IP ({public}), so the "
+        "connection leaves through the VPC and dies there unless that network has Cloud NAT "
+        "(not checked).",
+        [vpc_ev, ip_ev],
+        {**base_params(obs), **instance_params(inst, ref), "vpc_egress": "private-ranges-only",
+         "network": run.vpc.network, "subnet": run.vpc.subnetwork, "connector": run.vpc.connector,
+         "public_ip": public},
+        [("VPC egress", "PRIVATE_RANGES_ONLY (or a private IP on the instance)", "ALL_TRAFFIC")],
+    )
+
+
+def all_traffic_egress_to_public_ip(obs: Observations) -> CheckResult:
+    run = _need_run(obs)
+    if isinstance(run, CheckResult):
+        return run
+    return per_instance(obs, lambda ref, inst: _all_traffic(obs, run, ref, inst))
+
+
+CHECKS = (
+    Check(
+        id="private-ip-without-vpc-egress",
+        title="Does a private-IP connection have VPC egress?",
+        produces="private-ip-without-vpc-egress",
+        probes=(P_RUN, P_SQL, P_APP),
+        evaluate=private_ip_without_vpc_egress,
+    ),
+    Check(
+        id="vpc-network-mismatch",
+        title="Does VPC egress go to the instance's private network?",
+        produces="vpc-network-mismatch",
+        probes=(P_RUN, P_SQL, P_APP),
+        evaluate=vpc_network_mismatch,
+    ),
+    Check(
+        id="all-traffic-egress-to-public-ip",
+        title="Does all-traffic VPC egress swallow the way to a public-IP instance?",
+        produces="all-traffic-egress-to-public-ip",
+        probes=(P_RUN, P_SQL),
+        evaluate=all_traffic_egress_to_public_ip,
+    ),
+)
