@@ -653,19 +653,37 @@ class Gateway:
     # -- Cloud Logging v2 -----------------------------------------------------------
 
     def list_log_entries(self, project: str, filter_: str, *, max_results: int = 500) -> list[dict[str, Any]]:
-        """Newest first; every entry as LogEntry REST JSON."""
-        from google.cloud import logging as gcl
+        """Newest first; every entry as LogEntry REST JSON.
 
+        Goes through the logging client's own authenticated connection rather than
+        `Client.list_entries`: that one builds a Logger per log name, and each Logger asks the
+        GCE metadata server for its default resource (a 5 s off-box wait outside Google Cloud).
+        """
         client = self._logging(project)
+        connection = client._connection
+        resource = f"projects/{project}"
+        entries: list[dict[str, Any]] = []
+        token: str | None = None
+        while len(entries) < max_results:
+            body: dict[str, Any] = {
+                "resourceNames": [resource],
+                "filter": filter_,
+                "orderBy": "timestamp desc",
+                "pageSize": min(max_results - len(entries), 1000),
+            }
+            if token:
+                body["pageToken"] = token
 
-        def fetch() -> list[dict[str, Any]]:
-            it = client.list_entries(
-                resource_names=[f"projects/{project}"],
-                filter_=filter_,
-                order_by=gcl.DESCENDING,
-                page_size=min(max_results, 1000),
-                max_results=max_results,
-            )
-            return [e.to_api_repr() for e in it]
+            def page(body: dict[str, Any] = body, retry: Any = None, timeout: float | None = None) -> Any:
+                def request() -> Any:
+                    return connection.api_request(method="POST", path="/entries:list", data=body,
+                                                  timeout=timeout)
 
-        return self._guard("logging", "ListLogEntries", f"projects/{project}", fetch)
+                return retry(request)() if retry else request()
+
+            reply = self.call("logging", "ListLogEntries", resource, page)
+            entries.extend(reply.get("entries", []))
+            token = reply.get("nextPageToken")
+            if not token:
+                break
+        return entries[:max_results]

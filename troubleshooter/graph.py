@@ -122,11 +122,15 @@ class DecisionGraph:
             "check", "question") else list(self.nodes[node_id].spec.next)
 
     def signatures(self) -> dict[str, tuple[re.Pattern[str], ...]]:
-        """Symptom id -> compiled log signatures (the logs probe matches these)."""
+        """Symptom (or cause) id -> compiled log signatures (the logs probe matches these).
+
+        Causes may carry signatures of their own for log lines that point at them but are no
+        symptom an operator starts from (the Admin API's 429 rateLimitExceeded).
+        """
         return {
             n.short: tuple(re.compile(s) for s in n.spec.signatures)
-            for n in self.of_kind("symptom")
-            if n.spec.signatures
+            for n in self.nodes.values()
+            if n.kind in ("symptom", "cause") and n.spec.signatures
         }
 
     def cause_node(self, cause_id: str) -> Node | None:

@@ -18,6 +18,7 @@ from troubleshooter.checks.helpers import (
     app_ip_targets,
     app_names,
     app_tcp,
+    refs_unknown,
     app_view,
     base_params,
     clean,
@@ -159,6 +160,12 @@ def cloudsql_not_attached(obs: Observations) -> CheckResult:
             return CheckResult.uncertain(
                 f"{subject} has no Cloud SQL connection and its env names no instance; the logs that "
                 f"would show a socket error could not be read ({reason(obs, 'logs')}).", att_ev
+            )
+        hidden_refs = refs_unknown(obs)
+        if hidden_refs:
+            return CheckResult.uncertain(
+                f"{subject} has no Cloud SQL connection; whether the app needs one is unknown: "
+                f"{hidden_refs}.", att_ev
             )
         dialled = ", ".join(c.display for c in view.readable) or "nothing"
         return CheckResult.ok(

@@ -277,7 +277,7 @@ _QUOTA_RE = re.compile(r"rateLimitExceeded|Quota exceeded", re.IGNORECASE)
 def admin_api_quota_exceeded(obs: Observations) -> CheckResult:
     if not logs_read(obs):
         return unknown(obs, "whether the Admin API quota is exhausted", "logs")
-    hit = log_hit(obs, "admin-api-quota")
+    hit = log_hit(obs, "admin-api-quota-exceeded")
     lines: list[str] = list(hit.lines) if hit else []
     source = hit
     if hit is None:

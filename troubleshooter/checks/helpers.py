@@ -302,12 +302,29 @@ def instance_params(inst: dict[str, Any] | None, ref: InstanceRef | None = None)
     return {}
 
 
+def refs_unknown(obs: Observations) -> str | None:
+    """Why the instances in play could not be known (so "none" would be a guess), or None."""
+    if obs.run is None:
+        return f"the {obs.target.kind}'s configuration could not be read ({reason(obs, 'run')})"
+    dials_ip = any(
+        c.dsn is not None and c.dsn.host_kind == "ip" for c in (obs.app or []) if c.kind != "secret"
+    )
+    list_key = f"list:{obs.target.project}"
+    if dials_ip and obs.failure(list_key) is not None:
+        return ("the app dials an IP address and the project's instances could not be listed to "
+                f"match it ({reason(obs, list_key)})")
+    return None
+
+
 def per_instance(
     obs: Observations, judge: Callable[[InstanceRef, dict[str, Any]], CheckResult]
 ) -> CheckResult:
     """Judge every named instance; an unreadable one is uncertain, a missing one skipped."""
     refs = unique_refs(obs)
     if not refs:
+        hidden = refs_unknown(obs)
+        if hidden:
+            return CheckResult.uncertain(f"Which instances are involved is unknown: {hidden}.")
         return CheckResult.skipped("No Cloud SQL instance is attached to or named by the app.")
     results = []
     for ref in refs:
