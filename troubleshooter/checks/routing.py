@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from troubleshooter.checks.helpers import app_view, reason
 from troubleshooter.model import CheckResult, Evidence, Outcome
 from troubleshooter.observations import Observations
 
@@ -21,27 +22,21 @@ class RouteCheck:
 
 
 def _settings_readable(obs: Observations, _steps: Sequence[tuple[str, str]]) -> CheckResult:
-    if obs.app is None:
-        failure = obs.failure("run")
-        return CheckResult.uncertain(
-            f"the app's settings are unknown: {failure.explain()}" if failure
-            else "the app's settings are unknown"
-        )
-    readable = [c for c in obs.app if c.kind != "secret"]
-    secret = [c for c in obs.app if c.kind == "secret"]
-    if not obs.app:
+    """Failed when a setting that decides where the app connects is unreadable (ask the operator)."""
+    view = app_view(obs)
+    if view is None:
+        return CheckResult.uncertain(f"the app's settings are unknown ({reason(obs, 'app', 'run')})")
+    if not view.readable and not view.secret:
         return CheckResult.skipped("the app sets no database connection variables")
-    if readable:
-        return CheckResult.ok(
-            "the app's connection settings are in plain environment values",
-            *(Evidence("app-settings", "env", c.display, "run.googleapis.com") for c in readable),
+    evidence = tuple(Evidence("app-settings", "env", c.display, "run.googleapis.com")
+                     for c in (*view.readable, *view.secret))
+    if view.route_hidden and not view.route_known:
+        return CheckResult(
+            Outcome.FAILED,
+            f"where the app connects is set in Secret Manager ({view.route_vars}), which we do not read",
+            evidence,
         )
-    names = ", ".join(n for c in secret for n in c.source)
-    return CheckResult(
-        Outcome.FAILED,
-        f"the connection settings ({names}) come from Secret Manager and were not read",
-        tuple(Evidence("app-settings", "env", c.display, "run.googleapis.com") for c in secret),
-    )
+    return CheckResult(Outcome.OK, "the app's connection route is in plain environment values", evidence)
 
 
 def _conclusion(_obs: Observations, steps: Sequence[tuple[str, str]]) -> CheckResult:
