@@ -201,7 +201,7 @@ def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported
             commands=[fill(c, params) for c in (fix.commands if fix else [])],
             steps=[fill(s, params) for s in (fix.steps if fix else [])],
             automatic=bool(fix and fix.automatic),
-            risk=fix.risk if fix else "",
+            risk=fill(fix.risk, params) if fix else "",
             prevention=list(spec.prevention),
             expected_actual=result.expected_actual if result else (),
             params=params,

@@ -39,7 +39,7 @@ class AppliedFix:
     fix_id: str
     commands: list[str]
     change: list[tuple[str, Any, Any]]       # (field, before, after), redacted
-    outcome: str                             # applied | failed | cancelled | refused | dry-run
+    outcome: str                             # applied | failed | cancelled | refused | dry-run | manual
     at: datetime = field(default_factory=now)
     error: str | None = None
     verified: bool | None = None             # None until the probes have been re-run

@@ -1,0 +1,83 @@
+"""The gcloud commands a person would run for each fix: real names, correct flags, shell-quoted."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Iterable, Sequence
+
+from troubleshooter.redact import redact
+
+CLIENT_ROLE = "roles/cloudsql.client"
+SQLADMIN = "sqladmin.googleapis.com"
+
+# gcloud splits list flags on commas; `^D^` switches the delimiter when a value holds one.
+_DELIMITERS = ("@", "|", "#", ";", "~")
+
+
+def shell(args: Sequence[str]) -> str:
+    """One command line, each argument quoted only when the shell needs it; secrets masked."""
+    return redact(shlex.join(args))
+
+
+def _list_flag(flag: str, items: Iterable[str], sep: str = ",") -> str:
+    values = list(items)
+    joined = sep.join(values)
+    if not any(sep in v for v in values):
+        return f"{flag}={joined}"
+    delim = next(d for d in _DELIMITERS if not any(d in v for v in values))
+    return f"{flag}=^{delim}^" + delim.join(values)
+
+
+def run_update(kind: str, name: str, region: str, project: str, *flags: str) -> str:
+    """`gcloud run services|jobs update NAME --region=R --project=P FLAGS...`"""
+    return shell(["gcloud", "run", f"{kind}s", "update", name, f"--region={region}",
+                  f"--project={project}", *flags])
+
+
+def attach_flags(kind: str, existing: Sequence[str], connection_name: str) -> list[str]:
+    """Services add to the list; `gcloud run jobs update` only sets it, so carry the existing ones."""
+    if kind == "service":
+        return [f"--add-cloudsql-instances={connection_name}"]
+    names = [n for n in existing if n != connection_name] + [connection_name]
+    return [_list_flag("--set-cloudsql-instances", names)]
+
+
+def set_attachment_flags(names: Sequence[str]) -> list[str]:
+    """Replace the whole attachment (a bad name with \\r cannot be typed into --remove-...)."""
+    return [_list_flag("--set-cloudsql-instances", names)]
+
+
+def env_flags(pairs: Sequence[tuple[str, str]], container: str | None = None) -> list[str]:
+    """`--update-env-vars=K=V,...` (for `container` when the template has several)."""
+    flags = [f"--container={container}"] if container else []
+    return flags + [_list_flag("--update-env-vars", [f"{k}={v}" for k, v in pairs])]
+
+
+def vpc_flags(network: str | None, subnet: str | None, egress: str = "private-ranges-only") -> list[str]:
+    flags = []
+    if network:
+        flags.append(f"--network={network}")
+    if subnet:
+        flags.append(f"--subnet={subnet}")
+    return flags + [f"--vpc-egress={egress}"]
+
+
+def enable_api(project: str, service: str = SQLADMIN) -> str:
+    return shell(["gcloud", "services", "enable", service, f"--project={project}"])
+
+
+def grant_role(project: str, member: str, role: str = CLIENT_ROLE) -> str:
+    # --condition=None: an unconditional binding, and no prompt when the policy has conditions.
+    return shell(["gcloud", "projects", "add-iam-policy-binding", project, f"--member={member}",
+                  f"--role={role}", "--condition=None"])
+
+
+def start_instance(instance: str, project: str) -> str:
+    return shell(["gcloud", "sql", "instances", "patch", instance, f"--project={project}",
+                  "--activation-policy=ALWAYS"])
+
+
+def authorized_networks(instance: str, project: str, networks: Sequence[str]) -> str:
+    """`--authorized-networks` REPLACES the list: the command carries every entry to keep."""
+    return shell(["gcloud", "sql", "instances", "patch", instance, f"--project={project}",
+                  _list_flag("--authorized-networks", networks)])
