@@ -38,8 +38,6 @@ def _path_tree(d: Diagnosis) -> Tree:
         mark, style = OUTCOME_STYLE.get(step.outcome, ("·", ""))
         label = Text.assemble((f"{mark} ", style), (step.node.title, style if step.node.kind in
                               ("cause", "finding") else ""), (f"  [{step.node.id}]", "dim"))
-        if step.result is not None and step.outcome in ("failed", "uncertain"):
-            label.append(f"\n  {redact(step.result.summary)}", style="italic")
         tree.add(label)
     return tree
 
@@ -59,15 +57,23 @@ def _cause_panel(item: Reported, index: int) -> Panel:
         for what, expected, actual in item.expected_actual:
             table.add_row(escape(what), escape(redact(str(expected))), escape(redact(str(actual))))
         parts += [Text(""), table]
-    fix_lines = item.commands if item.commands else item.steps
-    if fix_lines:
-        label = "Fix (can be applied by `troubleshooter fix`)" if item.automatic else "Fix (manual)"
-        parts += [Text(""), Text(label, style="bold")]
-        parts += [Text(f"  $ {redact(c)}" if item.commands else f"  • {redact(c)}", style="cyan") for c in fix_lines]
-        if item.risk:
-            parts.append(Text(f"  Risk: {item.risk}", style="dim"))
+    if not item.commands and item.steps:
+        parts += [Text(""), Text("Fix (manual)", style="bold")]
+        parts += [Text(f"  • {redact(step)}", style="cyan") for step in item.steps]
+    if item.risk:
+        parts.append(Text(f"Risk: {item.risk}", style="dim"))
     title = f"{index}. {item.title}  [{item.id}]"
     return Panel(Group(*parts), title=escape(title), title_align="left", border_style="red")
+
+
+def _commands(item: Reported, console: Console) -> None:
+    """Fix commands below the panel, never wrapped, so they can be copied whole."""
+    if not item.commands:
+        return
+    how = f"troubleshooter fix {item.id}" if item.automatic else "by hand"
+    console.print(Text(f"  Fix ({how}):", style="bold"))
+    for command in item.commands:
+        console.print(Text(f"  $ {redact(command)}", style="cyan"), soft_wrap=True)
 
 
 def render_text(d: Diagnosis, console: Console) -> None:
@@ -79,13 +85,26 @@ def render_text(d: Diagnosis, console: Console) -> None:
         console.print(Text(f"{len(d.causes)} root cause(s) found", style="bold red"))
         for i, item in enumerate(d.causes, 1):
             console.print(_cause_panel(item, i))
+            _commands(item, console)
     elif d.status == "inconclusive":
         console.print(Text("No root cause found, but some checks could not decide:", style="bold yellow"))
     else:
         console.print(Text("No root cause found: the connection path looks healthy.", style="bold green"))
+    doubts: dict[str, list[str]] = {}
     for step in d.uncertain:
-        console.print(Text(f"  ? {step.node.title}: {redact(step.result.summary if step.result else '')}",
-                           style="yellow"))
+        doubts.setdefault(step.result.summary if step.result else "", []).append(step.node.title)
+    for summary, titles in doubts.items():
+        if len(titles) > 1:
+            console.print(Text(f"  ? {len(titles)} checks could not decide: {redact(summary)}", style="yellow"))
+            for title in titles:
+                console.print(Text(f"      {title}", style="yellow"))
+        else:
+            console.print(Text(f"  ? {titles[0]}: {redact(summary)}", style="yellow"))
+    for step in d.walk.steps:
+        if step.node.kind == "question" and step.outcome == "unanswered":
+            choices = ", ".join(step.node.spec.choices)
+            console.print(Text(f"  → {step.node.title} Answer with --answer {step.node.short}=CHOICE "
+                               f"({choices}) to decide these.", style="bold yellow"))
     if d.findings:
         console.print()
         console.print(Text("Findings (security and hygiene)", style="bold"))
