@@ -154,7 +154,10 @@ def test_fix_removes_the_cause_and_keeps_everything_else(kind: str, case: str) -
     assert stable(after) == expected
     assert any("re-running the probes" in e for e in events)
     kinds = [e.kind for e in session.timeline]
-    assert kinds.count("fix") == 1 and "verify" in kinds
+    # The change is recorded when applied, then judged by the re-diagnosis.
+    assert kinds.count("fix") == 2 and "verify" in kinds
+    fix_at = [i for i, k in enumerate(kinds) if k == "fix"]
+    assert fix_at[0] < kinds.index("verify") < fix_at[1]
 
 
 def test_grant_joins_the_existing_unconditional_binding() -> None:

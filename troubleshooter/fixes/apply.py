@@ -46,7 +46,7 @@ def record(session: Session, plan: FixPlan, outcome: str, *, error: str | None =
         "cancelled": f"{plan.fix_id} for {plan.cause} cancelled",
         "refused": f"refused {plan.fix_id} for {plan.cause}: {error}",
         "failed": f"{plan.fix_id} for {plan.cause} failed: {error}",
-        "applied": f"applied {plan.fix_id} for {plan.cause}: "
+        "applied": f"verified {plan.fix_id} for {plan.cause}: "
                    + ("cause gone" if verified else "cause still found" if verified is False else "not verified"),
     }[outcome]
     session.record("fix", text, cause=plan.cause, fix=plan.fix_id, outcome=outcome,
@@ -92,6 +92,9 @@ def apply_and_verify(session: Session, cause_id: str, gateway: Gateway, progress
     except ApiFailure as exc:
         return record(session, plan, "failed", error=exc.explain())
     progress(outcome.message)
+    # The change goes on the timeline when it happens, before the re-diagnosis that judges it.
+    session.record("fix", f"applying {plan.fix_id} for {plan.cause}: {outcome.message}",
+                   cause=plan.cause, fix=plan.fix_id, outcome="applying", commands=list(plan.commands))
     progress("re-running the probes to verify")
     after = rediagnose(session, gateway)
     gone = cause_id not in after.cause_ids
