@@ -289,7 +289,7 @@ def mermaid_blocks(report: str) -> list[str]:
 _SHAPES = {'(["': '"])', '{{"': '"}}', '{"': '"}', '[/"': '"/]', '[\\"': '"\\]', '(("': '"))'}
 _NODE = re.compile(r'^  (n\d+)(\(\["|\{\{"|\{"|\[/"|\[\\"|\(\(")([^"\n]*)("\]\)|"\}\}|"\}|"/\]|"\\\]|"\)\))$')
 _EDGE = re.compile(r"^  (n\d+) -->\|([a-z/-]+)\| (n\d+)$")
-_CLASSDEF = re.compile(r"^  classDef [a-z]+ [a-z-]+:#[0-9a-f]{3,6}$")
+_CLASSDEF = re.compile(r"^  classDef [a-z]+ [a-z-]+:[#0-9a-z]+(,[a-z-]+:[#0-9a-z]+)*$")
 _CLASS = re.compile(r"^  class (n\d+(?:,n\d+)*) [a-z]+$")
 
 

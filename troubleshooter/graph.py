@@ -409,9 +409,15 @@ def walk(
 # --------------------------------------------------------------------------- rendering
 
 
-def to_mermaid(graph: DecisionGraph, highlight: Iterable[str] = ()) -> str:
-    """The graph (or a walked path, via `highlight`) as a Mermaid flowchart."""
+def to_mermaid(graph: DecisionGraph, highlight: Iterable[str] = (),
+               taken: Mapping[str, str] | None = None) -> str:
+    """The graph (or a walked path, via `highlight`) as a Mermaid flowchart.
+
+    `taken` maps a walked node to the outcome it produced, so a path's edges say which
+    outcome was followed rather than every outcome that could follow them.
+    """
     marked = set(highlight)
+    taken = taken or {}
     shapes = {
         "symptom": ("([", "])"), "check": ("{", "}"), "question": ("{{", "}}"),
         "cause": ("[/", "/]"), "finding": ("[\\", "\\]"), "healthy": ("((", "))"),
@@ -428,13 +434,19 @@ def to_mermaid(graph: DecisionGraph, highlight: Iterable[str] = ()) -> str:
     for a, b, data in graph.g.edges(data=True):
         if marked and not (a in marked and b in marked):
             continue
-        label = "/".join(sorted(data["outcomes"]))
+        outcomes = data["outcomes"]
+        label = taken[a] if taken.get(a) in outcomes else "/".join(sorted(outcomes))
         lines.append(f"  {ids[a]} -->|{label}| {ids[b]}")
     for kind, style in (("cause", "fill:#fdd"), ("finding", "fill:#ffd"), ("healthy", "fill:#dfd")):
         members = [ids[n] for n in graph.topo if graph.nodes[n].kind == kind and (not marked or n in marked)]
         if members:
             lines.append(f"  classDef {kind} {style}")
             lines.append(f"  class {','.join(members)} {kind}")
+    for outcome, style in (("failed", "stroke:#c00,stroke-width:2px"), ("uncertain", "stroke:#c90,stroke-dasharray:4")):
+        members = [ids[n] for n, o in taken.items() if o == outcome and n in ids and (not marked or n in marked)]
+        if members:
+            lines.append(f"  classDef {outcome} {style}")
+            lines.append(f"  class {','.join(members)} {outcome}")
     return "\n".join(lines)
 
 

@@ -584,7 +584,8 @@ def _decision_path(session: "Session", day: str) -> str:
     d = session.initial
     if d is None:
         return ""
-    mermaid = to_mermaid(d.graph, highlight=d.walk.path)
+    mermaid = to_mermaid(d.graph, highlight=d.walk.path,
+                         taken={s.node.id: s.outcome for s in d.walk.steps})
     told = {r.summary for r in d.causes + d.findings}
     parts = [fence(mermaid.splitlines(), "mermaid"), _steps(d.walk.steps, told)]
     for later in session.diagnoses[1:]:
