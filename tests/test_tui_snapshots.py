@@ -1,0 +1,78 @@
+"""Snapshots of the main screens at 80×24 and 120×36 on one fixed scenario (no clocks, no durations)."""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+import pytest
+
+from troubleshooter.tui.app import TroubleshooterApp
+from troubleshooter.tui.autopilot import at_causes, at_scenarios, at_symptoms, at_walk, settle
+from troubleshooter.tui.launch import Launch
+
+SIZES = [(80, 24), (120, 36)]
+TELEPAY = "telepay-missing-attachment"
+
+
+def demo(scenario: str | None = TELEPAY, **kw: Any) -> TroubleshooterApp:
+    return TroubleshooterApp(Launch(demo=True, scenario=scenario, **kw))
+
+
+def steady(drive: Callable[[TroubleshooterApp, Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
+    """Drive the app, then drop the toasts: they come and go with time."""
+
+    async def run_before(pilot: Any) -> None:
+        app = pilot.app
+        await drive(app, pilot)
+        await settle(app, pilot)
+        app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+async def walk(app: TroubleshooterApp, pilot: Any) -> None:
+    await at_walk(app, pilot)
+    await pilot.press("n", "n", "n")       # the failed check: is the instance attached?
+
+
+async def confirm(app: TroubleshooterApp, pilot: Any) -> None:
+    await at_causes(app, pilot)
+    await pilot.press("a")
+
+
+async def learn(app: TroubleshooterApp, pilot: Any) -> None:
+    await at_symptoms(app, pilot)
+    await pilot.press("g", "down", "down")     # the first symptom, explained
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_scenario_picker(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(demo(None), terminal_size=size, run_before=steady(at_scenarios))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_symptoms(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(demo(), terminal_size=size, run_before=steady(at_symptoms))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_walk(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(demo(), terminal_size=size, run_before=steady(walk))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_root_causes(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(demo(), terminal_size=size, run_before=steady(at_causes))
+
+
+def test_confirm_fix(snap_compare: Any) -> None:
+    assert snap_compare(demo(), terminal_size=(80, 24), run_before=steady(confirm))
+
+
+def test_root_causes_read_only(snap_compare: Any) -> None:
+    assert snap_compare(demo(read_only=True), terminal_size=(80, 24), run_before=steady(at_causes))
+
+
+def test_learn(snap_compare: Any) -> None:
+    assert snap_compare(demo(), terminal_size=(120, 36), run_before=steady(learn))

@@ -1,0 +1,47 @@
+"""Drive the app by keys, headless: shared by the tests, the screenshot script and the benchmark."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from troubleshooter.tui.app import TroubleshooterApp
+
+
+async def settle(app: "TroubleshooterApp", pilot: Any, until: Callable[[], bool] = lambda: True,
+                 rounds: int = 40) -> None:
+    """Let workers finish and their messages land, until `until()` holds (no sleeps)."""
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if until():
+            return
+    raise AssertionError(f"never settled: screen {type(app.screen).__name__}")
+
+
+def on(app: "TroubleshooterApp", name: str) -> bool:
+    return type(app.screen).__name__ == name
+
+
+async def at_scenarios(app: "TroubleshooterApp", pilot: Any) -> None:
+    await settle(app, pilot, lambda: on(app, "ScenarioScreen") and bool(app.scenarios))
+
+
+async def at_symptoms(app: "TroubleshooterApp", pilot: Any) -> None:
+    """The symptom screen with every probe done (so the logs have pre-selected the symptom)."""
+    await settle(app, pilot, lambda: on(app, "SymptomScreen")
+                 and app.state.probe_run is not None and app.state.probe_run.done)
+
+
+async def at_walk(app: "TroubleshooterApp", pilot: Any) -> None:
+    await at_symptoms(app, pilot)
+    await pilot.press("enter")
+    await settle(app, pilot, lambda: on(app, "WalkScreen"))
+
+
+async def at_causes(app: "TroubleshooterApp", pilot: Any) -> None:
+    """From start-up to the result: enter walks from the pre-selected symptom, e jumps to the end."""
+    await at_walk(app, pilot)
+    await pilot.press("e")
+    await settle(app, pilot, lambda: on(app, "CausesScreen") and (
+        not app.state.causes or app.state.causes[0].id in app.state.plans))

@@ -1,0 +1,50 @@
+"""Start the TUI from the command line: `troubleshooter [TARGET]` and `troubleshooter demo [SCENARIO]`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What the command line asked for; the app fills in the rest (picker, gcloud defaults)."""
+
+    project: str | None = None
+    region: str | None = None
+    service: str | None = None
+    job: str | None = None
+    world: str | None = None          # world file or built-in scenario name
+    read_only: bool = False
+    scenario: str | None = None
+    demo: bool = False
+    use_world_target: bool = True     # tests turn this off to drive the picker against a sandbox
+    use_gcloud_defaults: bool = True
+    latency: float = 0.0              # seconds the sandbox adds to every call (tests of live progress)
+
+    @property
+    def world_source(self) -> str | None:
+        return self.scenario or self.world
+
+    @property
+    def needs_scenario(self) -> bool:
+        return self.demo and not self.world_source
+
+
+def run_tui(
+    project: str | None = None,
+    region: str | None = None,
+    service: str | None = None,
+    job: str | None = None,
+    world: str | None = None,
+    read_only: bool = False,
+    scenario: str | None = None,
+    demo: bool = False,
+) -> None:
+    """Run the app until the operator quits (Textual is imported only now)."""
+    from troubleshooter.errors import BadInput
+    from troubleshooter.tui.app import TroubleshooterApp
+
+    if service and job:
+        raise BadInput("--service and --job are exclusive: troubleshoot one at a time")
+    app = TroubleshooterApp(Launch(project, region, service, job, world, read_only, scenario, demo))
+    app.run()

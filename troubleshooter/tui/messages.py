@@ -1,0 +1,116 @@
+"""Every message the TUI passes around: past-tense dataclasses, posted by workers and screens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from troubleshooter.diagnosis import Diagnosis
+    from troubleshooter.graph import DecisionGraph
+    from troubleshooter.model import ProbeResult, Target
+    from troubleshooter.scenarios import ScenarioInfo
+    from troubleshooter.tui.backend import Backend
+    from troubleshooter.tui.run import ProbeRun
+
+
+# --------------------------------------------------------------------------- from workers
+
+
+@dataclass
+class GraphLoaded(Message):
+    """The decision graph was read and validated."""
+
+    graph: "DecisionGraph"
+
+
+@dataclass
+class ScenariosListed(Message):
+    """The built-in scenarios, with each one's markdown description."""
+
+    scenarios: list[tuple["ScenarioInfo", str]]
+
+
+@dataclass
+class BackendOpened(Message):
+    """The gateway (and the sandbox, in a demo) is ready for probes."""
+
+    backend: "Backend"
+    source: str | None = None      # the world or scenario it serves (None: Google Cloud)
+
+
+@dataclass
+class ChoicesListed(Message):
+    """Options for one step of the target picker (projects, or services and jobs)."""
+
+    step: str
+    choices: list[tuple[str, str]]      # (value, label)
+    error: str = ""
+
+
+@dataclass
+class ProbeStarted(Message):
+    run: "ProbeRun"
+    probe: str
+
+
+@dataclass
+class ProbeFinished(Message):
+    run: "ProbeRun"
+    result: "ProbeResult"
+
+
+@dataclass
+class DiagnosisFinished(Message):
+    """Every probe of a run is done and the walk is concluded."""
+
+    diagnosis: "Diagnosis"
+
+
+@dataclass
+class FixPlanned(Message):
+    """The plan for one cause's fix: its commands, the change it makes, its risk."""
+
+    cause: str
+    plan: Any
+
+
+@dataclass
+class FixProgressed(Message):
+    """A line of progress from a fix being applied."""
+
+    text: str
+
+
+@dataclass
+class FixApplied(Message):
+    """A fix was applied (or failed) and the probes were re-run to verify it."""
+
+    cause: str
+    result: Any
+
+
+# --------------------------------------------------------------------------- operator intents
+
+
+@dataclass
+class ScenarioChosen(Message):
+    info: "ScenarioInfo"
+
+
+@dataclass
+class TargetChosen(Message):
+    target: "Target"
+
+
+@dataclass
+class SymptomChosen(Message):
+    symptoms: list[str]
+
+
+@dataclass
+class QuestionAnswered(Message):
+    question: str        # the node's short id (the key in obs.answers)
+    choice: str

@@ -1,0 +1,1 @@
+"""Screens: one per stage of a troubleshooting run, plus the modals."""

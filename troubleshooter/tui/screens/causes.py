@@ -1,0 +1,196 @@
+"""CausesScreen: every root cause and finding, each with its explanation, evidence and fix."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from troubleshooter.redact import redact
+from troubleshooter.tui.marks import glyph
+from troubleshooter.tui.widgets.cause_detail import CauseDetail
+
+if TYPE_CHECKING:
+    from troubleshooter.diagnosis import Reported
+    from troubleshooter.tui.app import TroubleshooterApp
+    from troubleshooter.tui.state import RunState
+
+
+class CausesScreen(Screen[None]):
+    """Step 4: the result. Copy a fix command, or apply the fix through a confirmation."""
+
+    BINDINGS = [
+        Binding("a", "apply_fix", "Apply fix", id="apply-fix",
+                tooltip="Apply the selected fix: shows the exact command and change, asks first, then verifies"),
+        Binding("escape", "back", "Walk", id="causes-back", tooltip="Back to the walk"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list["Reported"] = []
+        self._shown: tuple[str, ...] | None = None
+        self._keys: tuple[object, ...] = ()
+
+    @property
+    def tapp(self) -> "TroubleshooterApp":
+        return cast("TroubleshooterApp", self.app)
+
+    @property
+    def run_state(self) -> "RunState":
+        state = cast("TroubleshooterApp", self.app).state
+        assert state is not None, "this screen exists only during a run"
+        return state
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="causes-head", classes="screen-head")
+        with Horizontal(classes="panes"):
+            yield OptionList(id="cause-list", classes="pane-left")
+            yield CauseDetail(id="cause-detail", classes="pane-right")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+        self.watch(self.app, "revision", self.show_state)
+
+    def show_state(self) -> None:
+        fixed = self.fixed()
+        self.items = self.run_state.causes + self.run_state.findings + fixed
+        ids = tuple(f"{r.id}:{r.summary}:{r in fixed}" for r in self.items)
+        options = self.query_one(OptionList)
+        if ids != self._shown:
+            self._shown = ids
+            keep = options.highlighted
+            options.clear_options()
+            options.add_options([self.option(r) for r in self.items])
+            if self.items:
+                options.highlighted = min(keep or 0, len(self.items) - 1)
+        self.query_one("#causes-head", Static).update(self.headline())
+        self.show_item()
+
+    def fixed(self) -> list["Reported"]:
+        """Causes the first run found that the latest run no longer finds (fixed in this session)."""
+        session = self.run_state.session
+        if len(session.diagnoses) < 2 or session.initial is None:
+            return []
+        now = {r.id for r in self.run_state.causes}
+        return [r for r in session.initial.causes if r.id not in now]
+
+    def option(self, item: "Reported") -> Option:
+        if item in self.fixed():
+            return Option(f"{glyph('ok')} [$text-muted][s]{escape(item.title)}[/s]\n  {escape(item.id)} · fixed[/]",
+                          id=item.id)
+        mark = glyph("cause" if item.kind == "cause" else "finding")
+        return Option(f"{mark} {escape(item.title)}\n  [$text-muted]{escape(item.id)}[/]", id=item.id)
+
+    def headline(self) -> str:
+        state = self.run_state
+        run = state.probe_run
+        causes, findings = len(state.causes), len(state.findings)
+        waiting = " [$accent](probes still running)[/]" if run is not None and not run.done else ""
+        if state.session.status == "resolved":
+            return "[$success][b]Resolved[/b][/]: the root causes found at first are gone." + waiting
+        if causes:
+            many = "s" if causes != 1 else ""
+            return (f"[$error][b]{causes} root cause{many}[/b][/]"
+                    + (f" · {findings} finding{'s' if findings != 1 else ''}" if findings else "")
+                    + " · c copies the command" + (" · a applies the fix"
+                                                     if self.check_action("apply_fix", ()) is True else "")
+                    + waiting)
+        current = state.session.current
+        uncertain = current.uncertain if current is not None else []
+        if uncertain:
+            return (f"[$warning][b]No root cause found[/b][/], but {len(uncertain)} check"
+                    f"{'s' if len(uncertain) != 1 else ''} could not decide (see the walk)." + waiting)
+        return "[$success][b]No root cause found[/b][/]: the connection path looks healthy." + waiting
+
+    def selected(self) -> "Reported | None":
+        index = self.query_one(OptionList).highlighted
+        return self.items[index] if index is not None and 0 <= index < len(self.items) else None
+
+    def on_option_list_option_highlighted(self) -> None:
+        self.show_item()
+
+    def show_item(self) -> None:
+        app = self.tapp
+        item = self.selected()
+        fixed = item is not None and item in self.fixed()
+        if item is not None and not fixed:
+            app.plan(item.id)
+        state = self.run_state
+        plan = state.plans.get(item.id) if item else None
+        fixes = [f for f in state.session.fixes if item and f.cause == item.id]
+        detail = self.query_one(CauseDetail)
+        detail.show(item, plan, app.launch.read_only or fixed, fixes, empty=self.nothing_found(),
+                    plan_error=state.plan_errors.get(item.id, "") if item else "")
+        keys = (self.check_action("apply_fix", ()), self.selected_command() is not None)
+        if keys != self._keys:  # the footer recomposes on refresh: only when a key turns on or off
+            self._keys = keys
+            self.refresh_bindings()
+
+    def nothing_found(self) -> str:
+        """What to say when there is no cause: healthy, or which checks could not decide and why."""
+        current = self.run_state.session.current
+        if current is None:
+            return "[$accent]The probes are still running.[/]"
+        if not current.uncertain:
+            return ("[$success][b]The connection path looks healthy.[/b][/]\nEvery check that applies "
+                    "passed. If the app still fails, look at its own logs and the database's.")
+        lines = ["[$warning][b]Some checks could not decide[/b][/]; what would settle them:"]
+        for step in current.uncertain:
+            summary = step.result.summary if step.result else ""
+            lines.append(f"  ? {escape(step.node.title)}\n    [$text-muted]{escape(redact(summary))}[/]")
+        return "\n".join(lines)
+
+    def selected_command(self) -> str | None:
+        item = self.selected()
+        if item is None:
+            return None
+        plan = self.run_state.plans.get(item.id)
+        commands = list(getattr(plan, "commands", None) or item.commands)
+        return "\n".join(commands) or None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "apply_fix":
+            if self.tapp.launch.read_only:
+                return False   # read-only: no apply action anywhere
+            item = self.selected()
+            plan = self.run_state.plans.get(item.id) if item and item not in self.fixed() else None
+            return True if plan is not None and plan.automatic else None
+        return True
+
+    @on(Button.Pressed, "#apply-fix")
+    def apply_pressed(self) -> None:
+        self.action_apply_fix()
+
+    def action_apply_fix(self) -> None:
+        from troubleshooter.tui.screens.confirm import ConfirmFixModal
+        from troubleshooter.tui.screens.progress import FixProgressScreen
+
+        app = self.tapp
+        item = self.selected()
+        plan = self.run_state.plans.get(item.id) if item else None
+        if self.check_action("apply_fix", ()) is not True or item is None or plan is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                app.apply(item.id, plan)
+                app.push_screen(FixProgressScreen(item.title, item.id))
+            else:  # the modal was the confirmation: record the refusal like `fix` does
+                from troubleshooter.fixes.apply import record
+
+                record(self.run_state.session, plan, "cancelled")
+                app.bump()
+
+        app.push_screen(ConfirmFixModal(item.title, plan), confirmed)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,1 @@
+"""Widgets: each a noun that renders one domain object."""
