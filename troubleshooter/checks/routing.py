@@ -58,6 +58,6 @@ ROUTE_CHECKS: dict[str, RouteCheck] = {
     for c in (
         RouteCheck("app-settings-readable", "Can we see how the app connects?", None,
                    ("app-settings",), _settings_readable),
-        RouteCheck("any-root-cause", "Was any root cause found?", None, (), _conclusion),
+        RouteCheck("any-root-cause", "Is every connection check clear?", None, (), _conclusion),
     )
 }
