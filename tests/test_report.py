@@ -54,6 +54,9 @@ def _automatic_causes(name: str) -> list[str]:
 FIXABLE = [name for name in SCENARIOS if _automatic_causes(name)]
 
 
+OPERATOR_INPUT = {"private-ip-without-vpc-egress": {"subnet": "prod-euw3"}}
+
+
 @contextlib.contextmanager
 def scenario_session(name: str, *, fix: bool = False) -> Iterator[Session]:
     """A real session: the sandbox serves the scenario, `diagnose` runs, fixes are applied."""
@@ -69,8 +72,11 @@ def scenario_session(name: str, *, fix: bool = False) -> Iterator[Session]:
             if fix:
                 assert apply_and_verify is not None
                 for cause in list(session.initial.causes):
-                    if cause.automatic and cause.id in session.current.cause_ids:
-                        apply_and_verify(session, cause.id, gateway, confirm=lambda _plan: True)
+                    # A fix that needs the operator's choice gets it, as `fix --subnet=...` would.
+                    choice = OPERATOR_INPUT.get(cause.id)
+                    if (cause.automatic or choice) and cause.id in session.current.cause_ids:
+                        apply_and_verify(session, cause.id, gateway, confirm=lambda _plan: True,
+                                         options=choice)
             yield session
         finally:
             gateway.close()

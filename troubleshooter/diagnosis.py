@@ -200,7 +200,8 @@ def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported
             evidence=result.evidence if result else (),
             commands=[fill(c, params) for c in (fix.commands if fix else [])],
             steps=[fill(s, params) for s in (fix.steps if fix else [])],
-            automatic=bool(fix and fix.automatic),
+            # A check can say its evidence leaves a choice to the operator (e.g. which subnet).
+            automatic=bool(fix and fix.automatic and not params.get("operator_must_choose")),
             risk=fill(fix.risk, params) if fix else "",
             prevention=list(spec.prevention),
             expected_actual=result.expected_actual if result else (),

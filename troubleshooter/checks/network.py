@@ -78,6 +78,8 @@ def _network_params(obs: Observations, inst: dict[str, Any]) -> dict[str, Any]:
         "subnet": (f"projects/{net_project}/regions/{obs.target.region}/subnetworks/{subnet}"
                    if shared else subnet),
         "subnet_is_placeholder": subnet == "SUBNET",
+        # Which subnet has free addresses is the operator's call: no automatic fix without it.
+        "operator_must_choose": "the subnet" if subnet == "SUBNET" else None,
         "vpc_egress": "private-ranges-only",
     }
 
