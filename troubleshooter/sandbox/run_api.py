@@ -113,35 +113,44 @@ class RunApi:
     def update_service(self, req: Request) -> dict[str, Any]:
         from google.cloud import run_v2
 
-        st = self.state
-        name = self._name(req, "services")
-        body = normalize(run_v2.Service.pb(), req.body)
-        with st.lock:
-            old = st.find("services", name)
-            if old is None:
-                if not req.q_bool("allowMissing"):
-                    raise self._missing(req, "SERVICE", "service")
-                old = {"name": name, "generation": "0"}
-                if not req.q_bool("validateOnly"):
-                    st.data.setdefault("services", []).append(old)
-            if body.get("etag") and old.get("etag") and body["etag"] != old["etag"]:
-                raise aborted(
-                    f"Conflict for resource '{req.params['service']}': version '{body['etag']}' "
-                    f"was specified but current version is '{old['etag']}'."
-                )
-            new = run_model.apply_mask(old, body, req.q("updateMask"), run_model.SERVICE_OUTPUT_ONLY)
-            new["name"] = old["name"]
-            if req.q_bool("validateOnly"):
-                return self._operation(req, _SERVICE_TYPE, new, run_v2.Service.pb(), done_now=True)
+        def settle(old: dict[str, Any], new: dict[str, Any], generation: int) -> None:
+            st = self.state
             self._materialize_revisions(old)
-            generation = int(old.get("generation") or 0) + 1
             revision = self._new_revision_name(new, generation)
             now = st.now()
             run_model.settle_service(new, revision, generation, st.fresh_etag(new), now)
             st.data.setdefault("revisions", []).append(run_model.revision_from_template(new, revision, now))
+
+        return self._update(req, "service", run_v2.Service, _SERVICE_TYPE, run_model.SERVICE_OUTPUT_ONLY, settle)
+
+    def _update(self, req: Request, kind: str, message: Any, type_url: str, output_only: Any,
+                settle: Any) -> dict[str, Any]:
+        """PATCH of a service or job: etag check, update mask, then `settle` the new generation."""
+        st = self.state
+        collection = f"{kind}s"
+        name = self._name(req, collection)
+        body = normalize(message.pb(), req.body)
+        with st.lock:
+            old = st.find(collection, name)
+            if old is None:
+                if not req.q_bool("allowMissing"):
+                    raise self._missing(req, kind.upper(), kind)
+                old = {"name": name, "generation": "0"}
+                if not req.q_bool("validateOnly"):
+                    st.data.setdefault(collection, []).append(old)
+            if body.get("etag") and old.get("etag") and body["etag"] != old["etag"]:
+                raise aborted(
+                    f"Conflict for resource '{req.params[kind]}': version '{body['etag']}' "
+                    f"was specified but current version is '{old['etag']}'."
+                )
+            new = run_model.apply_mask(old, body, req.q("updateMask"), output_only)
+            new["name"] = old["name"]
+            if req.q_bool("validateOnly"):
+                return self._operation(req, type_url, new, message.pb(), done_now=True)
+            settle(old, new, int(old.get("generation") or 0) + 1)
             old.clear()
             old.update(new)
-            return self._operation(req, _SERVICE_TYPE, new, run_v2.Service.pb(), done_now=False)
+            return self._operation(req, type_url, new, message.pb(), done_now=False)
 
     def _service_revisions(self, service: dict[str, Any]) -> list[dict[str, Any]]:
         prefix = service["name"].split("/")
@@ -205,31 +214,10 @@ class RunApi:
     def update_job(self, req: Request) -> dict[str, Any]:
         from google.cloud import run_v2
 
-        st = self.state
-        name = self._name(req, "jobs")
-        body = normalize(run_v2.Job.pb(), req.body)
-        with st.lock:
-            old = st.find("jobs", name)
-            if old is None:
-                if not req.q_bool("allowMissing"):
-                    raise self._missing(req, "JOB", "job")
-                old = {"name": name, "generation": "0"}
-                if not req.q_bool("validateOnly"):
-                    st.data.setdefault("jobs", []).append(old)
-            if body.get("etag") and old.get("etag") and body["etag"] != old["etag"]:
-                raise aborted(
-                    f"Conflict for resource '{req.params['job']}': version '{body['etag']}' "
-                    f"was specified but current version is '{old['etag']}'."
-                )
-            new = run_model.apply_mask(old, body, req.q("updateMask"), run_model.JOB_OUTPUT_ONLY)
-            new["name"] = old["name"]
-            if req.q_bool("validateOnly"):
-                return self._operation(req, _JOB_TYPE, new, run_v2.Job.pb(), done_now=True)
-            generation = int(old.get("generation") or 0) + 1
-            run_model.settle_job(new, generation, st.fresh_etag(new), st.now())
-            old.clear()
-            old.update(new)
-            return self._operation(req, _JOB_TYPE, new, run_v2.Job.pb(), done_now=False)
+        def settle(_old: dict[str, Any], new: dict[str, Any], generation: int) -> None:
+            run_model.settle_job(new, generation, self.state.fresh_etag(new), self.state.now())
+
+        return self._update(req, "job", run_v2.Job, _JOB_TYPE, run_model.JOB_OUTPUT_ONLY, settle)
 
     def list_executions(self, req: Request) -> dict[str, Any]:
         return self._list(req, "executions", self._name(req, "jobs"), "executions")
