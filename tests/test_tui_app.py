@@ -17,6 +17,7 @@ from troubleshooter.tui.autopilot import at_causes, at_symptoms, settle
 from troubleshooter.tui.launch import Launch
 from troubleshooter.tui.palette import ActionsProvider
 from troubleshooter.tui.screens.causes import CausesScreen
+from troubleshooter.tui.screens.choose import ChooseValueModal
 from troubleshooter.tui.screens.confirm import ConfirmFixModal
 from troubleshooter.tui.screens.help import HelpScreen
 from troubleshooter.tui.screens.learn import LearnScreen
@@ -236,6 +237,49 @@ async def test_read_only_shows_no_apply_action() -> None:
         assert "applies" not in text_of(screen.query_one("#causes-head", Static))
         await pilot.press("a")
         assert isinstance(app.screen, CausesScreen) and app.state.session.fixes == []
+
+
+async def test_apply_fix_that_needs_a_subnet_asks_for_it_first() -> None:
+    cause = "private-ip-without-vpc-egress"
+    app = demo("private-ip-no-egress")
+    async with app.run_test(size=SIZE) as pilot:
+        await at_causes(app, pilot)
+        await settle(app, pilot, lambda: cause in app.state.plans)
+        assert not app.state.plans[cause].automatic          # without the subnet: manual steps only
+        assert app.screen.query_one("#apply-fix", Button).display
+        await pilot.press("a")
+        assert isinstance(app.screen, ChooseValueModal)
+        label = text_of(app.screen.query_one("#choose-label", Static))
+        assert "Subnet of network prod-vpc in europe-west3 (must have free addresses)" in label
+        await pilot.press("enter")                           # nothing typed: refused, the modal stays
+        await pilot.pause()
+        assert isinstance(app.screen, ChooseValueModal)
+        assert "Nothing typed" in text_of(app.screen.query_one("#choose-hint", Static))
+        await pilot.press(*"prod-euw3", "enter")
+        await settle(app, pilot, lambda: isinstance(app.screen, ConfirmFixModal))
+        shown = text_of(app.screen.query_one("#confirm-command", Static)).replace("\n", "")
+        assert "--subnet=prod-euw3" in shown and "--network=prod-vpc" in shown
+        await pilot.press("y")
+        await settle(app, pilot, lambda: app.state.fix_result is not None)
+        assert isinstance(app.screen, FixProgressScreen)
+        verdict = text_of(app.screen.query_one("#fix-verdict", Static))
+        assert "Fixed" in verdict and f"{cause} is gone" in verdict
+        await pilot.press("enter")
+        assert isinstance(app.screen, CausesScreen)
+        assert cause not in [c.id for c in app.state.causes]
+        assert app.state.session.fixes[-1].verified is True
+
+
+async def test_escape_in_the_subnet_prompt_changes_nothing() -> None:
+    app = demo("private-ip-no-egress")
+    async with app.run_test(size=SIZE) as pilot:
+        await at_causes(app, pilot)
+        await pilot.press("a")
+        assert isinstance(app.screen, ChooseValueModal)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CausesScreen)
+        assert app.state.session.fixes == [] and len(app.state.session.diagnoses) == 1
 
 
 async def test_rerun_probes_adds_a_diagnosis() -> None:

@@ -236,6 +236,13 @@ class TroubleshooterApp(App[None]):
             self.state.planned(message.cause, message.plan)
             self.bump()
 
+    @on(m.ChosenFixPlanned)
+    def chosen_fix_planned(self, message: m.ChosenFixPlanned) -> None:
+        from troubleshooter.tui.screens.causes import CausesScreen
+
+        if self.state is not None and isinstance(self.screen, CausesScreen):
+            self.screen.confirm(message.cause, message.plan)
+
     @on(m.FixProgressed)
     def fix_progressed(self, message: m.FixProgressed) -> None:
         from troubleshooter.redact import redact
@@ -304,6 +311,13 @@ class TroubleshooterApp(App[None]):
             return
         state.planning.add(cause)
         self.start(jobs.plan_fix, state.session, cause, self.backend, group="fix-plan", name=cause)
+
+    def plan_with(self, cause: str, options: dict[str, str]) -> None:
+        """Plan `cause`'s fix with the value the operator chose; the plan comes back to be confirmed."""
+        state = self.state
+        if state is None or self.backend is None or state.session.current is None:
+            return
+        self.start(jobs.plan_fix, state.session, cause, self.backend, options, group="fix-choice", name=cause)
 
     def apply(self, cause: str, plan: Any) -> None:
         """Apply the confirmed plan in a worker; progress and the verification come back as messages."""

@@ -94,11 +94,14 @@ def run_probes(post: Post, run: "ProbeRun", backend: "Backend") -> None:
             listener=listener, obs=run.obs)
 
 
-def plan_fix(post: Post, session: "Session", cause: str, backend: "Backend") -> None:
+def plan_fix(post: Post, session: "Session", cause: str, backend: "Backend",
+             options: dict[str, str] | None = None) -> None:
+    """The plan shown for a cause; with `options` (a value the operator chose), the one to confirm."""
     from troubleshooter.fixes.plans import plan_fix as plan
 
     assert session.current is not None
-    post(m.FixPlanned(cause, plan(session.current, cause, backend.gateway, read_only=session.read_only)))
+    planned = plan(session.current, cause, backend.gateway, read_only=session.read_only, options=options)
+    post(m.ChosenFixPlanned(cause, planned) if options else m.FixPlanned(cause, planned))
 
 
 def apply_fix(post: Post, session: "Session", cause: str, plan: object, backend: "Backend") -> None:

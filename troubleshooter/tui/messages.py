@@ -78,6 +78,14 @@ class FixPlanned(Message):
 
 
 @dataclass
+class ChosenFixPlanned(Message):
+    """The plan for a cause's fix with the value the operator chose (e.g. the subnet): to confirm."""
+
+    cause: str
+    plan: Any
+
+
+@dataclass
 class FixProgressed(Message):
     """A line of progress from a fix being applied."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,6 +21,18 @@ if TYPE_CHECKING:
     from troubleshooter.diagnosis import Reported
     from troubleshooter.tui.app import TroubleshooterApp
     from troubleshooter.tui.state import RunState
+
+
+def choice_needed(item: "Reported", region: str) -> tuple[str, str, str] | None:
+    """What the operator must choose before the fix can be applied: (option key, label, placeholder)."""
+    what = item.params.get("operator_must_choose")
+    if not what:
+        return None
+    key = str(what).removeprefix("the ").strip()
+    if key == "subnet":
+        network = item.params.get("network_name") or item.params.get("network") or "?"
+        return key, f"Subnet of network {network} in {region} (must have free addresses)", "SUBNET_NAME"
+    return key, f"{key.capitalize()} to use for this fix", key.upper().replace(" ", "_")
 
 
 class CausesScreen(Screen[None]):
@@ -128,8 +140,9 @@ class CausesScreen(Screen[None]):
         plan = state.plans.get(item.id) if item else None
         fixes = [f for f in state.session.fixes if item and f.cause == item.id]
         detail = self.query_one(CauseDetail)
+        needed = self.choice(item) if item is not None and not fixed else None
         detail.show(item, plan, app.launch.read_only or fixed, fixes, empty=self.nothing_found(),
-                    plan_error=state.plan_errors.get(item.id, "") if item else "")
+                    plan_error=state.plan_errors.get(item.id, "") if item else "", choice=needed[0] if needed else "")
         keys = (self.check_action("apply_fix", ()), self.selected_command() is not None)
         if keys != self._keys:  # the footer recomposes on refresh: only when a key turns on or off
             self._keys = keys
@@ -162,22 +175,56 @@ class CausesScreen(Screen[None]):
             if self.tapp.launch.read_only:
                 return False   # read-only: no apply action anywhere
             item = self.selected()
-            plan = self.run_state.plans.get(item.id) if item and item not in self.fixed() else None
-            return True if plan is not None and plan.automatic else None
+            if item is None or item in self.fixed():
+                return None
+            plan = self.run_state.plans.get(item.id)
+            if plan is not None and plan.automatic:
+                return True
+            return True if self.choice(item) is not None else None
         return True
+
+    def choice(self, item: "Reported") -> tuple[str, str, str] | None:
+        current = self.run_state.session.current
+        return choice_needed(item, current.target.region if current is not None else "its region")
 
     @on(Button.Pressed, "#apply-fix")
     def apply_pressed(self) -> None:
         self.action_apply_fix()
 
     def action_apply_fix(self) -> None:
-        from troubleshooter.tui.screens.confirm import ConfirmFixModal
-        from troubleshooter.tui.screens.progress import FixProgressScreen
+        from troubleshooter.tui.screens.choose import ChooseValueModal
 
         app = self.tapp
         item = self.selected()
         plan = self.run_state.plans.get(item.id) if item else None
-        if self.check_action("apply_fix", ()) is not True or item is None or plan is None:
+        if self.check_action("apply_fix", ()) is not True or item is None:
+            return
+        if plan is not None and plan.automatic:
+            self.confirm(item.id, plan)
+            return
+        choice = self.choice(item)
+        if choice is None:
+            return
+        key, label, placeholder = choice
+
+        def chosen(value: str | None) -> None:
+            if value:  # planned in a worker; the plan comes back to confirm() (ChosenFixPlanned)
+                app.plan_with(item.id, {key: value})
+
+        app.push_screen(ChooseValueModal(f"Choose {key} to apply", label, placeholder), chosen)
+
+    def confirm(self, cause: str, plan: Any) -> None:
+        """The confirmation modal for `plan` (exact command and change), then the progress screen."""
+        from troubleshooter.tui.screens.confirm import ConfirmFixModal
+        from troubleshooter.tui.screens.progress import FixProgressScreen
+
+        app = self.tapp
+        item = next((r for r in self.items if r.id == cause), None)
+        if item is None:
+            return
+        if not plan.automatic:
+            self.notify(f"{cause} still has no automatic fix: follow the manual steps",
+                        title="Cannot apply", severity="warning")
             return
 
         def confirmed(yes: bool | None) -> None:

@@ -44,7 +44,8 @@ class CauseDetail(VerticalScroll):
         widget.display = bool(text)
 
     def show(self, item: "Reported | None", plan: Any, read_only: bool, fixes: list["AppliedFix"],
-             empty: str = "", plan_error: str = "") -> None:
+             empty: str = "", plan_error: str = "", choice: str = "") -> None:
+        """`choice`: what the operator must choose before the fix can be applied (e.g. "subnet")."""
         q = self.query_one
         if item is None:
             for widget in self.query(Static).results():
@@ -92,7 +93,10 @@ class CauseDetail(VerticalScroll):
         risk = getattr(plan, "risk", None) or item.risk
         self.put("#cause-risk", "\n".join(([f"[b]Risk[/b] {escape(risk)}"] if risk else []) + notes))
         self.put("#cause-verified", verification(fixes))
-        q("#apply-fix", Button).display = automatic and not read_only and plan is not None
+        button = q("#apply-fix", Button)
+        choosing = bool(choice) and not automatic
+        button.label = f"Choose {choice} and apply fix…" if choosing else "Apply fix…"
+        button.display = not read_only and ((automatic and plan is not None) or choosing)
 
 
 def verification(fixes: list["AppliedFix"]) -> str:
