@@ -840,10 +840,9 @@ def internal_errors(diagnosis: Any) -> list[str]:
 # --------------------------------------------------------------------------- environment
 
 _LOOPBACK_ONLY = {
-    # Anything the client libraries try to reach beyond loopback goes to a closed local port
-    # and fails at once; the sandbox (127.0.0.1) is reached directly. This is what keeps a
-    # stray metadata-server lookup (see test_diagnosis_faults::test_log_reads_stay_on_loopback)
-    # from stalling a run for 5 s on a slow resolver. It changes no behaviour under test.
+    # Anything the client libraries try to reach beyond loopback goes to a closed local port and
+    # fails at once; the sandbox (127.0.0.1) is reached directly. A guard: the suite must never
+    # leave the machine (test_diagnosis_faults::test_log_reads_stay_on_loopback proves it doesn't).
     "http_proxy": "http://127.0.0.1:9",
     "https_proxy": "http://127.0.0.1:9",
     "no_proxy": "127.0.0.1,localhost",
