@@ -62,6 +62,12 @@ def _view(obs: Observations, what: str) -> AppView | CheckResult:
 
 
 def _hidden(view: AppView) -> CheckResult:
+    if view.answer is not None:
+        # The operator told us the route; the exact string (path, sslmode) is still unread.
+        return CheckResult.uncertain(
+            f"You said the app connects by {view.answer}; deciding this needs the connection string "
+            f"itself, which is in Secret Manager ({view.route_vars}) and was not read."
+        )
     return CheckResult.uncertain(
         f"The app's database settings ({view.route_vars}) are in Secret Manager and weren't read; "
         "answer how the app connects to decide this."
