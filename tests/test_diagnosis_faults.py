@@ -179,6 +179,23 @@ def _hidden_become_uncertain(r: Run, graph: Any, ids: list[str], words: tuple[st
 
 # --------------------------------------------------------------------------- 403 on each read
 
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in DENIED])
+def test_denied_read_never_crashes_nor_invents(case: Denied, graph: Any) -> None:
+    r = cached(f"denied:{case.id}", _denied_job(case, graph))
+    _sound(r)
+    d = r.diagnosis
+    expect = _expect(case.scenario)
+    assert set(d.cause_ids) <= set(expect["rootCauses"]), d.cause_ids
+    assert set(d.finding_ids) <= set(expect["findings"]), d.finding_ids
+    # The fault was really served when the clean run makes that call, and the run recorded the
+    # denial (naming the permission) for the checks that needed the fact to explain themselves.
+    clean = cached(seed_key(case.scenario), seed_job(case.scenario, graph))
+    if clean.called(case.api, case.method):
+        assert any(c.status == "PERMISSION_DENIED" for c in r.called(case.api, case.method))
+        recorded = [f.explain() for f in d.obs.failures.values()]
+        assert any(case.permission in e for e in recorded), recorded
+
+
 # A denied read hides a fact: the checks that needed it must say uncertain, naming the permission.
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in DENIED])
 def test_denied_read_hidden_causes_are_uncertain(case: Denied, graph: Any) -> None:
