@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,10 +17,10 @@ from troubleshooter.redact import redact
 from troubleshooter.tui.marks import glyph
 from troubleshooter.tui.widgets.cause_detail import CauseDetail
 
+from troubleshooter.tui.screens.base import AppAccess
+
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Reported
-    from troubleshooter.tui.app import TroubleshooterApp
-    from troubleshooter.tui.state import RunState
 
 
 def choice_needed(item: "Reported", region: str) -> tuple[str, str, str] | None:
@@ -35,7 +35,7 @@ def choice_needed(item: "Reported", region: str) -> tuple[str, str, str] | None:
     return key, f"{key.capitalize()} to use for this fix", key.upper().replace(" ", "_")
 
 
-class CausesScreen(Screen[None]):
+class CausesScreen(AppAccess, Screen[None]):
     """Step 4: the result. Copy a fix command, or apply the fix through a confirmation."""
 
     BINDINGS = [
@@ -49,16 +49,6 @@ class CausesScreen(Screen[None]):
         self.items: list["Reported"] = []
         self._shown: tuple[str, ...] | None = None
         self._keys: tuple[object, ...] = ()
-
-    @property
-    def tapp(self) -> "TroubleshooterApp":
-        return cast("TroubleshooterApp", self.app)
-
-    @property
-    def run_state(self) -> "RunState":
-        state = cast("TroubleshooterApp", self.app).state
-        assert state is not None, "this screen exists only during a run"
-        return state
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,9 +11,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static, Tree
 
+from troubleshooter.tui.screens.base import AppAccess
+
 if TYPE_CHECKING:
     from troubleshooter.graph import DecisionGraph, Node
-    from troubleshooter.tui.app import TroubleshooterApp
 
 GROUPS = (("symptom", "Symptoms: where a walk starts"), ("check", "Checks: what the probes decide"),
           ("question", "Questions: what only you can answer"), ("cause", "Root causes"),
@@ -63,14 +64,10 @@ def describe(graph: "DecisionGraph", node: "Node") -> str:
     return "\n".join(parts)
 
 
-class LearnScreen(Screen[None]):
+class LearnScreen(AppAccess, Screen[None]):
     """Browse the decision graph: a tree of nodes by kind, and the selected node explained."""
 
     BINDINGS = [Binding("escape", "close", "Back", id="learn-back", tooltip="Back to where you were")]
-
-    @property
-    def tapp(self) -> "TroubleshooterApp":
-        return cast("TroubleshooterApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,12 +14,13 @@ from textual.widgets import Button, Log, ProgressBar, Static
 
 from troubleshooter.redact import redact
 
+from troubleshooter.tui.screens.base import AppAccess
+
 if TYPE_CHECKING:
-    from troubleshooter.tui.app import TroubleshooterApp
-    from troubleshooter.tui.state import RunState
+    pass
 
 
-class FixProgressScreen(ModalScreen[None]):
+class FixProgressScreen(AppAccess, ModalScreen[None]):
     """Progress while the fix runs; the verification when it is done."""
 
     BINDINGS = [
@@ -31,16 +32,6 @@ class FixProgressScreen(ModalScreen[None]):
         self.fix_title = title
         self.cause = cause
         self.written = 0
-
-    @property
-    def tapp(self) -> "TroubleshooterApp":
-        return cast("TroubleshooterApp", self.app)
-
-    @property
-    def run_state(self) -> "RunState":
-        state = cast("TroubleshooterApp", self.app).state
-        assert state is not None, "this screen exists only during a run"
-        return state
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress-body", classes="modal-body") as body:

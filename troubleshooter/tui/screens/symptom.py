@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,9 +16,10 @@ from troubleshooter.tui import messages as m
 from troubleshooter.tui.widgets.evidence import EvidencePanel
 from troubleshooter.tui.widgets.probe_board import ProbeBoard
 
+from troubleshooter.tui.screens.base import AppAccess
+
 if TYPE_CHECKING:
-    from troubleshooter.tui.app import TroubleshooterApp
-    from troubleshooter.tui.state import RunState
+    pass
 
 
 SOURCES = {"logs": "The recent logs point", "config": "The deploy state points"}
@@ -41,7 +42,7 @@ class SymptomList(SelectionList[str]):
             self.post_message(m.SymptomChosen(chosen))
 
 
-class SymptomScreen(Screen[None]):
+class SymptomScreen(AppAccess, Screen[None]):
     """Step 2: confirm (or change) the symptom the logs point at."""
 
     BINDINGS = [
@@ -52,16 +53,6 @@ class SymptomScreen(Screen[None]):
         super().__init__()
         self.touched = False
         self.preselected = False
-
-    @property
-    def tapp(self) -> "TroubleshooterApp":
-        return cast("TroubleshooterApp", self.app)
-
-    @property
-    def run_state(self) -> "RunState":
-        state = cast("TroubleshooterApp", self.app).state
-        assert state is not None, "this screen exists only during a run"
-        return state
 
     def compose(self) -> ComposeResult:
         yield Header()

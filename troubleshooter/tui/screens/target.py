@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,14 +13,16 @@ from textual.widgets.option_list import Option
 
 from troubleshooter.tui import messages as m
 
+from troubleshooter.tui.screens.base import AppAccess
+
 if TYPE_CHECKING:
-    from troubleshooter.tui.app import TroubleshooterApp
+    pass
 
 STEPS = ("project", "region", "workload")
 PROMPTS = {"project": "Which project?", "region": "Which region?", "workload": "Which service or job?"}
 
 
-class TargetScreen(Screen[None]):
+class TargetScreen(AppAccess, Screen[None]):
     """Step 1: what to troubleshoot, when flags and gcloud defaults leave something open."""
 
     BINDINGS = [
@@ -35,10 +37,6 @@ class TargetScreen(Screen[None]):
         self.step = self.first_open()
         self.requested: set[str] = set()
         self.choices: list[tuple[str, str]] = []
-
-    @property
-    def tapp(self) -> "TroubleshooterApp":
-        return cast("TroubleshooterApp", self.app)
 
     def first_open(self) -> str:
         if not self.values.get("project"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,14 +15,14 @@ from troubleshooter.tui.widgets.probe_board import ProbeBoard
 from troubleshooter.tui.widgets.step_detail import StepDetail
 from troubleshooter.tui.widgets.walk_tree import WalkTree
 
+from troubleshooter.tui.screens.base import AppAccess
+
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Reported
     from troubleshooter.graph import Step
-    from troubleshooter.tui.app import TroubleshooterApp
-    from troubleshooter.tui.state import RunState
 
 
-class WalkScreen(Screen[None]):
+class WalkScreen(AppAccess, Screen[None]):
     """Step 3: each check's question, why it matters, and its evidence; questions for the operator."""
 
     BINDINGS = [
@@ -32,16 +32,6 @@ class WalkScreen(Screen[None]):
                 tooltip="Jump to the result: every root cause found, with its fix"),
         Binding("escape", "back", "Back", id="walk-back", tooltip="Back to the symptoms, to change them"),
     ]
-
-    @property
-    def tapp(self) -> "TroubleshooterApp":
-        return cast("TroubleshooterApp", self.app)
-
-    @property
-    def run_state(self) -> "RunState":
-        state = cast("TroubleshooterApp", self.app).state
-        assert state is not None, "this screen exists only during a run"
-        return state
 
     def compose(self) -> ComposeResult:
         yield Header()
