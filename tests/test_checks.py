@@ -704,7 +704,7 @@ def test_app_dialling_the_private_ip_needs_egress_even_with_a_public_ip() -> Non
 def test_vpc_network_compares_full_path_and_short_name() -> None:
     obs = make_obs(run_cfg(vpc=VpcAccess(network=NET, subnetwork="s")), instances=[instance(**PRIVATE_ONLY)])
     assert check("vpc-network-mismatch", obs).outcome == Outcome.OK
-    shared = make_obs(run_cfg(vpc=VpcAccess(network=f"projects/host/global/networks/prod-vpc", subnetwork="s")),
+    shared = make_obs(run_cfg(vpc=VpcAccess(network="projects/host/global/networks/prod-vpc", subnetwork="s")),
                       instances=[instance(**PRIVATE_ONLY)])
     assert check("vpc-network-mismatch", shared).outcome == Outcome.FAILED
 

@@ -371,7 +371,7 @@ def test_missing_instance_is_a_fact_with_the_existing_instances_listed() -> None
     ]
     run = run_world(world)
     assert run.obs.failures[f"instance:{P}:shop-dbb"].kind == "not-found"
-    assert run.obs.failures[f"instance:data-hub:ledgr"].kind == "not-found"
+    assert run.obs.failures["instance:data-hub:ledgr"].kind == "not-found"
     assert [i["name"] for i in run.obs.project_instances[P]] == ["shop-db"]
     assert [i["name"] for i in run.obs.project_instances["data-hub"]] == ["ledger"]
     assert run.results["sql-instances"].outcome is Outcome.OK

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from troubleshooter.catalog import FINDING_SEVERITY, ROOT_CAUSES, SYMPTOMS, cause_rank
+from troubleshooter.catalog import FINDING_SEVERITY, SYMPTOMS, cause_rank
 from troubleshooter.checks import REGISTRY as CHECKS
 from troubleshooter.checks.routing import ROUTE_CHECKS
 from troubleshooter.gateway import Gateway
 from troubleshooter.graph import DecisionGraph, Node, Step, Walk, walk
-from troubleshooter.model import CheckResult, Evidence, Outcome, ProbeResult, Target
+from troubleshooter.model import CheckResult, Evidence, ProbeResult, Target
 from troubleshooter.observations import Observations
 from troubleshooter.probes import ALL_PROBES
 from troubleshooter.runner import Listener, run_probes
@@ -248,5 +248,4 @@ def diagnose(
     )
 
 
-__all__ = ["Diagnosis", "Reported", "diagnose", "detect_symptoms", "evaluate_walk", "report", "fill",
-           "ROOT_CAUSES"]
+__all__ = ["Diagnosis", "Reported", "diagnose", "detect_symptoms", "evaluate_walk", "report", "fill"]

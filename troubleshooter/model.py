@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from troubleshooter.dsn import AppConnection
     from troubleshooter.gateway import ApiFailure
 
 

@@ -107,7 +107,6 @@ def evaluate(obs: Observations) -> CheckResult:
 CHECKS = (
     Check(
         id="sqladmin-api-disabled",
-        title="Is the Cloud SQL Admin API enabled in the service's and the instance's projects?",
         produces="sqladmin-api-disabled",
         probes=(P_USAGE, P_SQL),
         evaluate=evaluate,

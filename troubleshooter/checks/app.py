@@ -438,42 +438,36 @@ def dsn_rejected_by_validator(obs: Observations) -> CheckResult:
 CHECKS = (
     Check(
         id="app-uses-localhost-tcp",
-        title="Does the app dial localhost expecting a proxy that is not there?",
         produces="app-uses-localhost-tcp",
         probes=(P_APP, P_RUN, P_LOGS),
         evaluate=app_uses_localhost_tcp,
     ),
     Check(
         id="app-uses-public-ip-unauthorized",
-        title="Does the app dial the public IP without an authorized network?",
         produces="app-uses-public-ip-unauthorized",
         probes=(P_APP, P_SQL, P_RUN, P_LOGS),
         evaluate=app_uses_public_ip_unauthorized,
     ),
     Check(
         id="ssl-required-for-direct-tcp",
-        title="Does a direct TCP connection meet the instance's TLS requirement?",
         produces="ssl-required-for-direct-tcp",
         probes=(P_APP, P_SQL),
         evaluate=ssl_required_for_direct_tcp,
     ),
     Check(
         id="connector-enforcement-blocks-direct",
-        title="Does connector enforcement block the app's direct connection?",
         produces="connector-enforcement-blocks-direct",
         probes=(P_APP, P_SQL),
         evaluate=connector_enforcement_blocks_direct,
     ),
     Check(
         id="socket-path-wrong-for-engine",
-        title="Is the app's socket path the right shape for the engine?",
         produces="socket-path-wrong-for-engine",
         probes=(P_APP, P_SQL),
         evaluate=socket_path_wrong_for_engine,
     ),
     Check(
         id="dsn-rejected-by-validator",
-        title="Does the app's URL validator reject the empty-host socket URL?",
         produces="dsn-rejected-by-validator",
         probes=(P_APP, P_LOGS),
         evaluate=dsn_rejected_by_validator,

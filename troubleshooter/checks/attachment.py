@@ -487,35 +487,30 @@ def socket_path_too_long(obs: Observations) -> CheckResult:
 CHECKS = (
     Check(
         id="cloudsql-not-attached",
-        title="Does the serving revision have the Cloud SQL connection the app needs?",
         produces="cloudsql-not-attached",
         probes=(P_RUN, P_SERVING, P_APP, P_LOGS, P_SQL),
         evaluate=cloudsql_not_attached,
     ),
     Check(
         id="connection-name-malformed",
-        title="Is every instance connection name exactly project:region:instance?",
         produces="connection-name-malformed",
         probes=(P_RUN, P_SERVING, P_APP, P_SQL, P_LOGS),
         evaluate=connection_name_malformed,
     ),
     Check(
         id="connection-name-mismatch",
-        title="Does the app open the instance that is attached?",
         produces="connection-name-mismatch",
         probes=(P_RUN, P_SERVING, P_APP, P_SQL, P_LOGS),
         evaluate=connection_name_mismatch,
     ),
     Check(
         id="instance-not-found",
-        title="Does the named instance exist?",
         produces="instance-not-found",
         probes=(P_SQL, P_APP, P_RUN),
         evaluate=instance_not_found,
     ),
     Check(
         id="socket-path-too-long",
-        title="Is the Unix socket path short enough?",
         produces="socket-path-too-long",
         probes=(P_RUN, P_APP, P_SQL),
         evaluate=socket_path_too_long,

@@ -13,8 +13,7 @@ from troubleshooter.observations import Observations
 class Check:
     """Registered by id; the decision graph's check nodes name it. FAILED = the cause holds."""
 
-    id: str
-    title: str                      # the question it answers, e.g. "Is the instance attached?"
+    id: str                         # what it asks and why is in the decision tree's check node
     produces: str | None            # the root-cause or finding id it can report (None for routing)
     probes: tuple[str, ...]         # the probes whose facts it reads
     evaluate: Callable[[Observations], CheckResult]

@@ -305,35 +305,30 @@ def admin_api_quota_exceeded(obs: Observations) -> CheckResult:
 CHECKS = (
     Check(
         id="database-not-found",
-        title="Does the database the app names exist on the instance?",
         produces="database-not-found",
         probes=(P_APP, P_DBUSERS, P_SQL, P_LOGS),
         evaluate=database_not_found,
     ),
     Check(
         id="db-user-not-found",
-        title="Does the user the app logs in as exist on the instance?",
         produces="db-user-not-found",
         probes=(P_APP, P_DBUSERS, P_SQL),
         evaluate=db_user_not_found,
     ),
     Check(
         id="password-authentication-failed",
-        title="Is an existing user's password rejected?",
         produces="password-authentication-failed",
         probes=(P_LOGS, P_DBUSERS, P_APP),
         evaluate=password_authentication_failed,
     ),
     Check(
         id="too-many-connections",
-        title="Does the instance run out of connections?",
         produces="too-many-connections",
         probes=(P_LOGS, P_RUN, P_SQL),
         evaluate=too_many_connections,
     ),
     Check(
         id="admin-api-quota-exceeded",
-        title="Does scale-out exhaust the Cloud SQL Admin API quota?",
         produces="admin-api-quota-exceeded",
         probes=(P_LOGS, P_RUN),
         evaluate=admin_api_quota_exceeded,

@@ -175,28 +175,24 @@ def public_ip_allows_unencrypted(obs: Observations) -> CheckResult:
 CHECKS = (
     Check(
         id="authorized-networks-open-to-world",
-        title="Is the instance's public IP open to the whole internet?",
         produces="authorized-networks-open-to-world",
         probes=(P_SQL,),
         evaluate=authorized_networks_open_to_world,
     ),
     Check(
         id="plaintext-secret-in-env",
-        title="Does a plain env value carry a password or token?",
         produces="plaintext-secret-in-env",
         probes=(P_RUN, P_SERVING),
         evaluate=plaintext_secret_in_env,
     ),
     Check(
         id="overprivileged-runtime-sa",
-        title="Does the runtime service account hold Editor or Owner?",
         produces="overprivileged-runtime-sa",
         probes=(P_RUN, P_IAM),
         evaluate=overprivileged_runtime_sa,
     ),
     Check(
         id="public-ip-allows-unencrypted",
-        title="Does the public IP accept unencrypted connections from authorized networks?",
         produces="public-ip-allows-unencrypted",
         probes=(P_SQL,),
         evaluate=public_ip_allows_unencrypted,

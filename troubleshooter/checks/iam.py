@@ -105,7 +105,6 @@ def missing_cloudsql_client_role(obs: Observations) -> CheckResult:
 CHECKS = (
     Check(
         id="missing-cloudsql-client-role",
-        title="Does the runtime service account hold roles/cloudsql.client in the instance's project?",
         produces="missing-cloudsql-client-role",
         probes=(P_RUN, P_IAM, P_APP),
         evaluate=missing_cloudsql_client_role,

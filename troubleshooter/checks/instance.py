@@ -80,14 +80,12 @@ def instance_not_runnable(obs: Observations) -> CheckResult:
 CHECKS = (
     Check(
         id="instance-stopped",
-        title="Is the instance stopped (activation policy NEVER)?",
         produces="instance-stopped",
         probes=(P_SQL,),
         evaluate=instance_stopped,
     ),
     Check(
         id="instance-not-runnable",
-        title="Is the instance in a state that serves connections?",
         produces="instance-not-runnable",
         probes=(P_SQL,),
         evaluate=instance_not_runnable,

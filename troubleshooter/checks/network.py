@@ -221,21 +221,18 @@ def all_traffic_egress_to_public_ip(obs: Observations) -> CheckResult:
 CHECKS = (
     Check(
         id="private-ip-without-vpc-egress",
-        title="Does a private-IP connection have VPC egress?",
         produces="private-ip-without-vpc-egress",
         probes=(P_RUN, P_SQL, P_APP),
         evaluate=private_ip_without_vpc_egress,
     ),
     Check(
         id="vpc-network-mismatch",
-        title="Does VPC egress go to the instance's private network?",
         produces="vpc-network-mismatch",
         probes=(P_RUN, P_SQL, P_APP),
         evaluate=vpc_network_mismatch,
     ),
     Check(
         id="all-traffic-egress-to-public-ip",
-        title="Does all-traffic VPC egress swallow the way to a public-IP instance?",
         produces="all-traffic-egress-to-public-ip",
         probes=(P_RUN, P_SQL),
         evaluate=all_traffic_egress_to_public_ip,

@@ -233,14 +233,12 @@ def secret_not_accessible(obs: Observations) -> CheckResult:
 CHECKS = (
     Check(
         id="latest-revision-not-ready",
-        title="Did the newest revision (or job execution) become ready?",
         produces="latest-revision-not-ready",
         probes=(P_RUN, P_SERVING),
         evaluate=latest_revision_not_ready,
     ),
     Check(
         id="secret-not-accessible",
-        title="Can the runtime service account read the secrets the revision needs?",
         produces="secret-not-accessible",
         probes=(P_RUN, P_SERVING),
         evaluate=secret_not_accessible,

@@ -15,7 +15,6 @@ class RouteCheck:
     """Like Check, but decided from the observations and the outcomes reached so far."""
 
     id: str
-    title: str
     produces: None
     probes: tuple[str, ...]
     evaluate: Callable[[Observations, Sequence[tuple[str, str]]], CheckResult]
@@ -56,8 +55,8 @@ def _conclusion(_obs: Observations, steps: Sequence[tuple[str, str]]) -> CheckRe
 ROUTE_CHECKS: dict[str, RouteCheck] = {
     c.id: c
     for c in (
-        RouteCheck("app-settings-readable", "Can we see how the app connects?", None,
+        RouteCheck("app-settings-readable", None,
                    ("app-settings",), _settings_readable),
-        RouteCheck("any-root-cause", "Is every connection check clear?", None, (), _conclusion),
+        RouteCheck("any-root-cause", None, (), _conclusion),
     )
 }
