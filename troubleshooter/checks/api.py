@@ -105,10 +105,5 @@ def evaluate(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check(
-        id="sqladmin-api-disabled",
-        produces="sqladmin-api-disabled",
-        probes=(P_USAGE, P_SQL),
-        evaluate=evaluate,
-    ),
+    Check.reporting("sqladmin-api-disabled", probes=(P_USAGE, P_SQL), evaluate=evaluate),
 )

@@ -436,40 +436,16 @@ def dsn_rejected_by_validator(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check(
-        id="app-uses-localhost-tcp",
-        produces="app-uses-localhost-tcp",
-        probes=(P_APP, P_RUN, P_LOGS),
-        evaluate=app_uses_localhost_tcp,
-    ),
-    Check(
-        id="app-uses-public-ip-unauthorized",
-        produces="app-uses-public-ip-unauthorized",
-        probes=(P_APP, P_SQL, P_RUN, P_LOGS),
-        evaluate=app_uses_public_ip_unauthorized,
-    ),
-    Check(
-        id="ssl-required-for-direct-tcp",
-        produces="ssl-required-for-direct-tcp",
-        probes=(P_APP, P_SQL),
-        evaluate=ssl_required_for_direct_tcp,
-    ),
-    Check(
-        id="connector-enforcement-blocks-direct",
-        produces="connector-enforcement-blocks-direct",
-        probes=(P_APP, P_SQL),
-        evaluate=connector_enforcement_blocks_direct,
-    ),
-    Check(
-        id="socket-path-wrong-for-engine",
-        produces="socket-path-wrong-for-engine",
-        probes=(P_APP, P_SQL),
-        evaluate=socket_path_wrong_for_engine,
-    ),
-    Check(
-        id="dsn-rejected-by-validator",
-        produces="dsn-rejected-by-validator",
-        probes=(P_APP, P_LOGS),
-        evaluate=dsn_rejected_by_validator,
-    ),
+    Check.reporting("app-uses-localhost-tcp", probes=(P_APP, P_RUN, P_LOGS),
+                    evaluate=app_uses_localhost_tcp),
+    Check.reporting("app-uses-public-ip-unauthorized", probes=(P_APP, P_SQL, P_RUN, P_LOGS),
+                    evaluate=app_uses_public_ip_unauthorized),
+    Check.reporting("ssl-required-for-direct-tcp", probes=(P_APP, P_SQL),
+                    evaluate=ssl_required_for_direct_tcp),
+    Check.reporting("connector-enforcement-blocks-direct", probes=(P_APP, P_SQL),
+                    evaluate=connector_enforcement_blocks_direct),
+    Check.reporting("socket-path-wrong-for-engine", probes=(P_APP, P_SQL),
+                    evaluate=socket_path_wrong_for_engine),
+    Check.reporting("dsn-rejected-by-validator", probes=(P_APP, P_LOGS),
+                    evaluate=dsn_rejected_by_validator),
 )

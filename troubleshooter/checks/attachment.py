@@ -485,34 +485,14 @@ def socket_path_too_long(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check(
-        id="cloudsql-not-attached",
-        produces="cloudsql-not-attached",
-        probes=(P_RUN, P_SERVING, P_APP, P_LOGS, P_SQL),
-        evaluate=cloudsql_not_attached,
-    ),
-    Check(
-        id="connection-name-malformed",
-        produces="connection-name-malformed",
-        probes=(P_RUN, P_SERVING, P_APP, P_SQL, P_LOGS),
-        evaluate=connection_name_malformed,
-    ),
-    Check(
-        id="connection-name-mismatch",
-        produces="connection-name-mismatch",
-        probes=(P_RUN, P_SERVING, P_APP, P_SQL, P_LOGS),
-        evaluate=connection_name_mismatch,
-    ),
-    Check(
-        id="instance-not-found",
-        produces="instance-not-found",
-        probes=(P_SQL, P_APP, P_RUN),
-        evaluate=instance_not_found,
-    ),
-    Check(
-        id="socket-path-too-long",
-        produces="socket-path-too-long",
-        probes=(P_RUN, P_APP, P_SQL),
-        evaluate=socket_path_too_long,
-    ),
+    Check.reporting("cloudsql-not-attached", probes=(P_RUN, P_SERVING, P_APP, P_LOGS, P_SQL),
+                    evaluate=cloudsql_not_attached),
+    Check.reporting("connection-name-malformed", probes=(P_RUN, P_SERVING, P_APP, P_SQL, P_LOGS),
+                    evaluate=connection_name_malformed),
+    Check.reporting("connection-name-mismatch", probes=(P_RUN, P_SERVING, P_APP, P_SQL, P_LOGS),
+                    evaluate=connection_name_mismatch),
+    Check.reporting("instance-not-found", probes=(P_SQL, P_APP, P_RUN),
+                    evaluate=instance_not_found),
+    Check.reporting("socket-path-too-long", probes=(P_RUN, P_APP, P_SQL),
+                    evaluate=socket_path_too_long),
 )

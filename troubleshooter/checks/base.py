@@ -17,3 +17,9 @@ class Check:
     produces: str | None            # the root-cause or finding id it can report (None for routing)
     probes: tuple[str, ...]         # the probes whose facts it reads
     evaluate: Callable[[Observations], CheckResult]
+
+    @classmethod
+    def reporting(cls, cause: str, *, probes: tuple[str, ...],
+                  evaluate: Callable[[Observations], CheckResult]) -> "Check":
+        """The check of one catalog cause or finding: its id is the id it reports."""
+        return cls(id=cause, produces=cause, probes=probes, evaluate=evaluate)

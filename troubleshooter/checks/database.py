@@ -303,34 +303,14 @@ def admin_api_quota_exceeded(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check(
-        id="database-not-found",
-        produces="database-not-found",
-        probes=(P_APP, P_DBUSERS, P_SQL, P_LOGS),
-        evaluate=database_not_found,
-    ),
-    Check(
-        id="db-user-not-found",
-        produces="db-user-not-found",
-        probes=(P_APP, P_DBUSERS, P_SQL),
-        evaluate=db_user_not_found,
-    ),
-    Check(
-        id="password-authentication-failed",
-        produces="password-authentication-failed",
-        probes=(P_LOGS, P_DBUSERS, P_APP),
-        evaluate=password_authentication_failed,
-    ),
-    Check(
-        id="too-many-connections",
-        produces="too-many-connections",
-        probes=(P_LOGS, P_RUN, P_SQL),
-        evaluate=too_many_connections,
-    ),
-    Check(
-        id="admin-api-quota-exceeded",
-        produces="admin-api-quota-exceeded",
-        probes=(P_LOGS, P_RUN),
-        evaluate=admin_api_quota_exceeded,
-    ),
+    Check.reporting("database-not-found", probes=(P_APP, P_DBUSERS, P_SQL, P_LOGS),
+                    evaluate=database_not_found),
+    Check.reporting("db-user-not-found", probes=(P_APP, P_DBUSERS, P_SQL),
+                    evaluate=db_user_not_found),
+    Check.reporting("password-authentication-failed", probes=(P_LOGS, P_DBUSERS, P_APP),
+                    evaluate=password_authentication_failed),
+    Check.reporting("too-many-connections", probes=(P_LOGS, P_RUN, P_SQL),
+                    evaluate=too_many_connections),
+    Check.reporting("admin-api-quota-exceeded", probes=(P_LOGS, P_RUN),
+                    evaluate=admin_api_quota_exceeded),
 )

@@ -173,28 +173,12 @@ def public_ip_allows_unencrypted(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check(
-        id="authorized-networks-open-to-world",
-        produces="authorized-networks-open-to-world",
-        probes=(P_SQL,),
-        evaluate=authorized_networks_open_to_world,
-    ),
-    Check(
-        id="plaintext-secret-in-env",
-        produces="plaintext-secret-in-env",
-        probes=(P_RUN, P_SERVING),
-        evaluate=plaintext_secret_in_env,
-    ),
-    Check(
-        id="overprivileged-runtime-sa",
-        produces="overprivileged-runtime-sa",
-        probes=(P_RUN, P_IAM),
-        evaluate=overprivileged_runtime_sa,
-    ),
-    Check(
-        id="public-ip-allows-unencrypted",
-        produces="public-ip-allows-unencrypted",
-        probes=(P_SQL,),
-        evaluate=public_ip_allows_unencrypted,
-    ),
+    Check.reporting("authorized-networks-open-to-world", probes=(P_SQL,),
+                    evaluate=authorized_networks_open_to_world),
+    Check.reporting("plaintext-secret-in-env", probes=(P_RUN, P_SERVING),
+                    evaluate=plaintext_secret_in_env),
+    Check.reporting("overprivileged-runtime-sa", probes=(P_RUN, P_IAM),
+                    evaluate=overprivileged_runtime_sa),
+    Check.reporting("public-ip-allows-unencrypted", probes=(P_SQL,),
+                    evaluate=public_ip_allows_unencrypted),
 )

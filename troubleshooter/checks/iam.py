@@ -103,10 +103,6 @@ def missing_cloudsql_client_role(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check(
-        id="missing-cloudsql-client-role",
-        produces="missing-cloudsql-client-role",
-        probes=(P_RUN, P_IAM, P_APP),
-        evaluate=missing_cloudsql_client_role,
-    ),
+    Check.reporting("missing-cloudsql-client-role", probes=(P_RUN, P_IAM, P_APP),
+                    evaluate=missing_cloudsql_client_role),
 )

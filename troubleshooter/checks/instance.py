@@ -78,16 +78,6 @@ def instance_not_runnable(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check(
-        id="instance-stopped",
-        produces="instance-stopped",
-        probes=(P_SQL,),
-        evaluate=instance_stopped,
-    ),
-    Check(
-        id="instance-not-runnable",
-        produces="instance-not-runnable",
-        probes=(P_SQL,),
-        evaluate=instance_not_runnable,
-    ),
+    Check.reporting("instance-stopped", probes=(P_SQL,), evaluate=instance_stopped),
+    Check.reporting("instance-not-runnable", probes=(P_SQL,), evaluate=instance_not_runnable),
 )

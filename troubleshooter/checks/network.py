@@ -219,22 +219,10 @@ def all_traffic_egress_to_public_ip(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check(
-        id="private-ip-without-vpc-egress",
-        produces="private-ip-without-vpc-egress",
-        probes=(P_RUN, P_SQL, P_APP),
-        evaluate=private_ip_without_vpc_egress,
-    ),
-    Check(
-        id="vpc-network-mismatch",
-        produces="vpc-network-mismatch",
-        probes=(P_RUN, P_SQL, P_APP),
-        evaluate=vpc_network_mismatch,
-    ),
-    Check(
-        id="all-traffic-egress-to-public-ip",
-        produces="all-traffic-egress-to-public-ip",
-        probes=(P_RUN, P_SQL),
-        evaluate=all_traffic_egress_to_public_ip,
-    ),
+    Check.reporting("private-ip-without-vpc-egress", probes=(P_RUN, P_SQL, P_APP),
+                    evaluate=private_ip_without_vpc_egress),
+    Check.reporting("vpc-network-mismatch", probes=(P_RUN, P_SQL, P_APP),
+                    evaluate=vpc_network_mismatch),
+    Check.reporting("all-traffic-egress-to-public-ip", probes=(P_RUN, P_SQL),
+                    evaluate=all_traffic_egress_to_public_ip),
 )

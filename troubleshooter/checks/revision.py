@@ -231,16 +231,8 @@ def secret_not_accessible(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check(
-        id="latest-revision-not-ready",
-        produces="latest-revision-not-ready",
-        probes=(P_RUN, P_SERVING),
-        evaluate=latest_revision_not_ready,
-    ),
-    Check(
-        id="secret-not-accessible",
-        produces="secret-not-accessible",
-        probes=(P_RUN, P_SERVING),
-        evaluate=secret_not_accessible,
-    ),
+    Check.reporting("latest-revision-not-ready", probes=(P_RUN, P_SERVING),
+                    evaluate=latest_revision_not_ready),
+    Check.reporting("secret-not-accessible", probes=(P_RUN, P_SERVING),
+                    evaluate=secret_not_accessible),
 )
