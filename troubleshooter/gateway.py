@@ -443,6 +443,13 @@ class Gateway:
         except Exception as exc:  # every client error becomes a typed, explained outcome
             raise _as_failure(exc, api, method, resource) from None
 
+    def _listed(
+        self, api: str, method: str, resource: str, fn: Callable[..., Any], **kw: Any
+    ) -> list[dict[str, Any]]:
+        """Every item of a paged list call, as REST JSON (later pages are fetched while iterating)."""
+        pager = self.call(api, method, resource, fn, **kw)
+        return self._guard(api, method, resource, lambda: [message_to_dict(item) for item in pager])
+
     def _guard(self, api: str, method: str, resource: str, fn: Callable[[], Any]) -> Any:
         """For calls whose client API takes no retry/timeout (logging, operation polling)."""
         self.stats.add(api, method)
@@ -463,8 +470,7 @@ class Gateway:
     def list_services(self, project: str, region: str) -> list[dict[str, Any]]:
         parent = f"projects/{project}/locations/{region}"
         c = self._run("services")
-        pager = self.call("run", "ListServices", parent, c.list_services, parent=parent)
-        return self._guard("run", "ListServices", parent, lambda: [message_to_dict(s) for s in pager])
+        return self._listed("run", "ListServices", parent, c.list_services, parent=parent)
 
     def get_job(self, project: str, region: str, job: str) -> dict[str, Any]:
         name = f"projects/{project}/locations/{region}/jobs/{job}"
@@ -474,8 +480,7 @@ class Gateway:
     def list_jobs(self, project: str, region: str) -> list[dict[str, Any]]:
         parent = f"projects/{project}/locations/{region}"
         c = self._run("jobs")
-        pager = self.call("run", "ListJobs", parent, c.list_jobs, parent=parent)
-        return self._guard("run", "ListJobs", parent, lambda: [message_to_dict(j) for j in pager])
+        return self._listed("run", "ListJobs", parent, c.list_jobs, parent=parent)
 
     def get_revision(self, name: str) -> dict[str, Any]:
         c = self._run("revisions")
@@ -487,10 +492,7 @@ class Gateway:
 
     def list_executions(self, job_name: str) -> list[dict[str, Any]]:
         c = self._run("executions")
-        pager = self.call("run", "ListExecutions", job_name, c.list_executions, parent=job_name)
-        return self._guard(
-            "run", "ListExecutions", job_name, lambda: [message_to_dict(e) for e in pager]
-        )
+        return self._listed("run", "ListExecutions", job_name, c.list_executions, parent=job_name)
 
     def update_service(self, service: Mapping[str, Any], progress: Progress = _no_progress) -> dict[str, Any]:
         """Write a whole Service (read-modify-write: `service` carries the etag it was read with)."""
@@ -537,10 +539,7 @@ class Gateway:
 
     def search_projects(self, query: str = "") -> list[dict[str, Any]]:
         c = self._projects()
-        pager = self.call("cloudresourcemanager", "SearchProjects", "projects", c.search_projects, query=query)
-        return self._guard(
-            "cloudresourcemanager", "SearchProjects", "projects", lambda: [message_to_dict(p) for p in pager]
-        )
+        return self._listed("cloudresourcemanager", "SearchProjects", "projects", c.search_projects, query=query)
 
     def get_iam_policy(self, project: str) -> dict[str, Any]:
         resource = f"projects/{project}"
