@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from troubleshooter.diagnosis import diagnose
+from troubleshooter.engine.run import diagnose
 from troubleshooter.gateway import Gateway
 from troubleshooter.graph import load_graph
 from troubleshooter.model import Target

@@ -779,26 +779,31 @@ class Run:
 def run_world(data: World, graph: Any, *, symptom: str | None = None,
               answers: Mapping[str, str] | None = None, timeout: float | None = None,
               deadline: float | None = None) -> Run:
-    """Serve `data` in a real Sandbox and diagnose its target through the real Gateway."""
-    from troubleshooter.diagnosis import diagnose
-    from troubleshooter.gateway import Gateway
-    from troubleshooter.sandbox import Sandbox
+    """Serve `data` in a real Sandbox and diagnose its target through the engine, as `diagnose` does."""
+    from troubleshooter.engine.troubleshooting import Troubleshooting
+    from troubleshooter.engine.workspace import Workspace
     from troubleshooter.world import world_from_data
 
     world = world_from_data(copy.deepcopy(data), f"<{data.get('name', 'world')}>")
-    kwargs: dict[str, float] = {}
+    options: dict[str, float] = {}
     if timeout is not None:
-        kwargs["timeout"] = timeout
+        options["timeout"] = timeout
     if deadline is not None:
-        kwargs["deadline"] = deadline
-    with Sandbox(world) as sandbox:
-        gateway = Gateway.from_env(sandbox.env, **kwargs)
+        options["deadline"] = deadline
+    with Workspace.serving(world, graph, gateway_options=options) as workspace:
+        engine = Troubleshooting.begin(workspace, target_of(world), answers=answers)
         started = time.monotonic()
-        try:
-            d = diagnose(target_of(world), gateway, graph, symptom=symptom, answers=answers)
-        finally:
-            gateway.close()
-        return Run(d, tuple(sandbox.calls), time.monotonic() - started)
+        d = engine.diagnose(symptom=symptom)
+        assert workspace.sandbox is not None
+        return Run(d, tuple(workspace.sandbox.calls), time.monotonic() - started)
+
+
+def engine_for(session: Any, gateway: Any, sandbox: Any = None) -> Any:
+    """The engine over a session and a gateway a test built itself (the test closes the gateway)."""
+    from troubleshooter.engine.troubleshooting import Troubleshooting
+    from troubleshooter.engine.workspace import Workspace
+
+    return Troubleshooting(Workspace(gateway, session.graph, sandbox), session)
 
 
 _RUNS: dict[str, Run] = {}

@@ -8,9 +8,9 @@ from typing import Any, Callable
 import pytest
 
 import fixes_worlds as fw
-from troubleshooter.diagnosis import diagnose
+from troubleshooter.engine.run import diagnose
 from troubleshooter.fixes import FIX_IDS
-from troubleshooter.fixes.apply import apply_and_verify
+from cases import engine_for
 from troubleshooter.fixes.plans import PLANNERS, plan_fix
 from troubleshooter.gateway import Gateway
 from troubleshooter.graph import load_graph
@@ -142,7 +142,7 @@ def test_fix_removes_the_cause_and_keeps_everything_else(kind: str, case: str) -
         assert sandbox.snapshot().to_dict() == before, "planning writes nothing"
 
         events: list[str] = []
-        applied = apply_and_verify(session, cause, gateway, events.append, plan=plan)
+        applied = engine_for(session, gateway).apply(cause, events.append, plan=plan)
         after = sandbox.snapshot().to_dict()
         gateway.close()
 
@@ -170,7 +170,7 @@ def test_grant_joins_the_existing_unconditional_binding() -> None:
     with Sandbox(world) as sandbox:
         gateway = Gateway.from_env(sandbox.env)
         session = Session(target=target_of(world), graph=GRAPH)
-        applied = apply_and_verify(session, "missing-cloudsql-client-role", gateway)
+        applied = engine_for(session, gateway).apply("missing-cloudsql-client-role")
         policy = gateway.get_iam_policy(fw.P)
         gateway.close()
     assert applied.verified
@@ -198,7 +198,7 @@ def test_malformed_name_inside_a_dsn_is_corrected_without_printing_the_password(
         assert "connection-name-malformed" in session.current.cause_ids
         plan = plan_fix(session.current, "connection-name-malformed", gateway)
         shown = repr(plan.as_dict())
-        applied = apply_and_verify(session, "connection-name-malformed", gateway, plan=plan)
+        applied = engine_for(session, gateway).apply("connection-name-malformed", plan=plan)
         service = gateway.get_service(fw.P, fw.R, fw.SERVICE)
         gateway.close()
     assert password not in shown

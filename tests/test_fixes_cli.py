@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 import fixes_worlds as fw
 from troubleshooter.cli import cli
-from troubleshooter.diagnosis import diagnose
+from troubleshooter.engine.run import diagnose
 from troubleshooter.errors import BadInput
 from troubleshooter.fixes import iam
-from troubleshooter.fixes.apply import apply_and_verify
+from cases import engine_for
 from troubleshooter.fixes.base import ReadOnly, Refused
 from troubleshooter.fixes.instance import check_network
 from troubleshooter.fixes.plans import plan_fix
@@ -204,7 +204,7 @@ def test_broad_roles_are_refused_before_any_call(role: str) -> None:
         session = Session(target=Target(t.project, t.region, t.service, t.job), graph=GRAPH)
         session.add_diagnosis(diagnose(session.target, gateway, GRAPH))
         session.current.causes[0].params["role"] = role
-        applied = apply_and_verify(session, "missing-cloudsql-client-role", gateway)
+        applied = engine_for(session, gateway).apply("missing-cloudsql-client-role")
         assert sandbox.calls.count("cloudresourcemanager", "SetIamPolicy") == 0
         gateway.close()
     assert applied.outcome == "refused" and role in (applied.error or "")
@@ -217,7 +217,7 @@ def test_read_only_session_refuses_before_any_write() -> None:
         gateway = Gateway.from_env(sandbox.env)
         t = world.target
         session = Session(target=Target(t.project, t.region, t.service, t.job), graph=GRAPH, read_only=True)
-        applied = apply_and_verify(session, "missing-cloudsql-client-role", gateway)
+        applied = engine_for(session, gateway).apply("missing-cloudsql-client-role")
         plan = plan_fix(session.current, "missing-cloudsql-client-role", gateway, read_only=True)
         with pytest.raises(ReadOnly):
             plan.apply()
@@ -234,7 +234,7 @@ def test_a_declined_confirmation_changes_nothing() -> None:
         t = world.target
         session = Session(target=Target(t.project, t.region, t.service, t.job), graph=GRAPH)
         shown = []
-        applied = apply_and_verify(session, "instance-stopped", gateway, confirm=lambda plan: shown.append(plan) or False)
+        applied = engine_for(session, gateway).apply("instance-stopped", confirm=lambda plan: shown.append(plan) or False)
         writes = [c for c in sandbox.calls if c.method in WRITES]
         gateway.close()
     assert applied.outcome == "cancelled" and writes == []

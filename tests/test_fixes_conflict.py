@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import fixes_worlds as fw
-from troubleshooter.fixes.apply import apply_and_verify
+from cases import engine_for
 from troubleshooter.gateway import Gateway
 from troubleshooter.graph import load_graph
 from troubleshooter.model import Target
@@ -40,7 +40,7 @@ def test_iam_policy_changed_between_read_and_write() -> None:
             if message.startswith("read policy etag") and "(attempt 1)" in message:
                 _add_auditor(other)   # a concurrent writer, through its own gateway
 
-        applied = apply_and_verify(_session(world), "missing-cloudsql-client-role", gateway, progress)
+        applied = engine_for(_session(world), gateway).apply("missing-cloudsql-client-role", progress)
         policy = other.get_iam_policy(fw.P)
         aborted = [c for c in sandbox.calls if c.method == "SetIamPolicy" and c.status != "OK"]
         gateway.close()
@@ -69,7 +69,7 @@ def test_a_writer_that_never_stops_makes_the_fix_fail_without_overwriting() -> N
                 writes.append(other.set_iam_policy(fw.P, policy))
 
         session = _session(world)
-        applied = apply_and_verify(session, "missing-cloudsql-client-role", gateway, progress)
+        applied = engine_for(session, gateway).apply("missing-cloudsql-client-role", progress)
         policy = other.get_iam_policy(fw.P)
         gateway.close()
         other.close()
@@ -96,7 +96,7 @@ def test_service_changed_between_read_and_write() -> None:
                 svc["template"]["scaling"]["maxInstanceCount"] = 6
                 other.update_service(svc)
 
-        applied = apply_and_verify(_session(world), "cloudsql-not-attached", gateway, progress)
+        applied = engine_for(_session(world), gateway).apply("cloudsql-not-attached", progress)
         svc = other.get_service(fw.P, fw.R, fw.SERVICE)
         gateway.close()
         other.close()

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from troubleshooter.diagnosis import diagnose
+from troubleshooter.engine.run import diagnose
 from troubleshooter.gateway import Gateway
 from troubleshooter.graph import load_graph
 from troubleshooter.model import Target
@@ -33,10 +33,7 @@ SCENARIOS = [info.name for info in list_scenarios()]
 SECTIONS = ["Summary", "Timeline (UTC)", "Evidence", "Root causes", "Fix", "Findings", "Prevention",
             "Uncertain checks", "Decision path"]
 
-try:
-    from troubleshooter.fixes.apply import apply_and_verify
-except ImportError:  # the fixes module lands separately
-    apply_and_verify = None
+from cases import engine_for
 
 
 def _automatic_causes(name: str) -> list[str]:
@@ -70,13 +67,11 @@ def scenario_session(name: str, *, fix: bool = False) -> Iterator[Session]:
             session = Session(target=target, graph=graph, sandboxed=True, scenario=name)
             session.add_diagnosis(diagnose(target, gateway, graph))
             if fix:
-                assert apply_and_verify is not None
                 for cause in list(session.initial.causes):
                     # A fix that needs the operator's choice gets it, as `fix --subnet=...` would.
                     choice = OPERATOR_INPUT.get(cause.id)
                     if (cause.automatic or choice) and cause.id in session.current.cause_ids:
-                        apply_and_verify(session, cause.id, gateway, confirm=lambda _plan: True,
-                                         options=choice)
+                        engine_for(session, gateway).apply(cause.id, confirm=lambda _plan: True, options=choice)
             yield session
         finally:
             gateway.close()
@@ -134,7 +129,6 @@ def test_golden_before_fixes(reports: dict, name: str) -> None:
     check_golden(f"report-{name}.md", report_for(reports, name, "before"))
 
 
-@pytest.mark.skipif(apply_and_verify is None, reason="troubleshooter.fixes.apply is not there yet")
 @pytest.mark.parametrize("name", FIXABLE)
 def test_golden_after_fixes(reports: dict, name: str) -> None:
     report = report_for(reports, name, "after")
@@ -170,7 +164,6 @@ def test_telepay_report_reads_true(reports: dict) -> None:
     assert "Findings" in report and _section(report, "Findings").strip() == "None."
 
 
-@pytest.mark.skipif(apply_and_verify is None, reason="troubleshooter.fixes.apply is not there yet")
 def test_telepay_report_after_fix_is_resolved(reports: dict) -> None:
     report = report_for(reports, "telepay-missing-attachment", "after")
     assert report.startswith("# RCA: gcdonationhandler-10-26 could not reach Cloud SQL (resolved)\n")
@@ -279,7 +272,6 @@ def test_report_is_commonmark(reports: dict, name: str) -> None:
     assert_commonmark(report_for(reports, name, "before"))
 
 
-@pytest.mark.skipif(apply_and_verify is None, reason="troubleshooter.fixes.apply is not there yet")
 @pytest.mark.parametrize("name", FIXABLE)
 def test_fixed_report_is_commonmark(reports: dict, name: str) -> None:
     assert_commonmark(report_for(reports, name, "after"))

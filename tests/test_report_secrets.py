@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from troubleshooter.cli import cli
-from troubleshooter.diagnosis import diagnose
+from troubleshooter.engine.run import diagnose
 from troubleshooter.gateway import Gateway
 from troubleshooter.graph import load_graph
 from troubleshooter.model import Target
@@ -21,10 +21,7 @@ from troubleshooter.sandbox import Sandbox
 from troubleshooter.session import Session
 from troubleshooter.world import load_world
 
-try:
-    from troubleshooter.fixes.apply import apply_and_verify
-except ImportError:  # the fixes module lands separately
-    apply_and_verify = None
+from cases import engine_for
 
 PROJECT, REGION, SERVICE = "tracepoint-d4c9d", "us-east1", "top-backend"
 CONNECTION = f"{PROJECT}:{REGION}:top-db"
@@ -196,11 +193,10 @@ def test_report_has_no_secret_before_and_after_fixes(world_file: Path) -> None:
             before = build_report(session, now=now)
             assert_no_secret(before, "report")
             assert "plaintext-secret-in-env" in before  # the finding names the variables, not values
-            if apply_and_verify is not None:
-                for cause in list(session.current.causes):
-                    if cause.automatic:
-                        apply_and_verify(session, cause.id, gateway, confirm=lambda _plan: True)
-                assert_no_secret(build_report(session, now=now), "report after fixes")
+            for cause in list(session.current.causes):
+                if cause.automatic:
+                    engine_for(session, gateway).apply(cause.id, confirm=lambda _plan: True)
+            assert_no_secret(build_report(session, now=now), "report after fixes")
         finally:
             gateway.close()
 

@@ -78,7 +78,7 @@ async def test_each_scenario_walks_to_its_root_causes(name: str) -> None:
         shown = shown_ids(app)
         assert [i for i in shown if i in {c.id for c in app.state.causes}] == want["rootCauses"]
         assert [i for i in shown if i in {f.id for f in app.state.findings}] == want["findings"]
-        assert sorted(finished) == sorted(app.state.probe_run.probe_ids)  # every probe reported live
+        assert sorted(finished) == sorted(app.state.run.probe_ids)  # every probe reported live
         assert app.state.session is not None and app.state.session.current is not None
         assert app.state.session.current.cause_ids == want["rootCauses"]
 
@@ -157,10 +157,10 @@ async def test_the_walk_fills_in_live_while_probes_run(tmp_path: Path) -> None:
     app = TroubleshooterApp(Launch(world=str(path)))
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(200):                 # not settle(): the stalled probe never completes
-            if isinstance(app.screen, SymptomScreen) and app.state.probe_run.status["run-config"] == "ok":
+            if isinstance(app.screen, SymptomScreen) and app.state.run.status["run-config"] == "ok":
                 break
             await pilot.pause()
-        assert app.state.probe_run.status["logs"] == "running" and app.state.suggested is None
+        assert app.state.run.status["logs"] == "running" and app.state.suggested is None
         await pilot.press("enter")           # nothing pre-selected: walk from the highlighted symptom
         assert isinstance(app.screen, WalkScreen)
         steps = app.state.walk.steps
@@ -286,9 +286,9 @@ async def test_rerun_probes_adds_a_diagnosis() -> None:
     app = demo("private-ip-no-egress")
     async with app.run_test(size=SIZE) as pilot:
         await at_causes(app, pilot)
-        first = app.state.probe_run
+        first = app.state.run
         await pilot.press("r")
-        await settle(app, pilot, lambda: app.state.probe_run is not first and app.state.probe_run.done
+        await settle(app, pilot, lambda: app.state.run is not first and app.state.run.done
                      and len(app.state.session.diagnoses) == 2)
         assert app.state.session.current.cause_ids == ["private-ip-without-vpc-egress"]
 

@@ -44,6 +44,9 @@ ROOT_CAUSES: tuple[str, ...] = (
     "admin-api-quota-exceeded",
 )
 
+# The one cause an operator-typed authorized network can address (and only with that input).
+NETWORK_CAUSE = "app-uses-public-ip-unauthorized"
+
 FINDINGS: tuple[str, ...] = (
     "authorized-networks-open-to-world",
     "plaintext-secret-in-env",

@@ -1,21 +1,18 @@
-"""From a target to every root cause: run the probes, pick the symptoms, walk the graph."""
+"""What a diagnosis is: the symptoms, the walk over the observations, and the causes it reached."""
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from troubleshooter.catalog import FINDING_SEVERITY, SYMPTOMS, cause_rank
 from troubleshooter.checks import REGISTRY as CHECKS
 from troubleshooter.checks.routing import ROUTE_CHECKS
-from troubleshooter.gateway import Gateway
 from troubleshooter.graph import DecisionGraph, Node, Step, Walk, walk
 from troubleshooter.model import CheckResult, Evidence, ProbeResult, Target
 from troubleshooter.observations import Observations
-from troubleshooter.probes import ALL_PROBES
-from troubleshooter.runner import Listener, run_probes
 
 
 class _Blank(dict):
@@ -214,38 +211,4 @@ def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported
     return causes, findings
 
 
-def diagnose(
-    target: Target,
-    gateway: Gateway,
-    graph: DecisionGraph,
-    *,
-    symptom: str | None = None,
-    answers: Mapping[str, str] | None = None,
-    listener: Listener | None = None,
-    log_window_minutes: int | None = None,
-) -> Diagnosis:
-    """One full, non-interactive run: every probe concurrently, then the walk."""
-    started = datetime.now(timezone.utc)
-    if log_window_minutes is None:
-        log_window_minutes = default_log_window(target)
-    obs = Observations(target)
-    obs.answers.update(answers or {})
-    obs, probes = run_probes(
-        target, gateway, ALL_PROBES, signatures=graph.signatures(),
-        log_window_minutes=log_window_minutes, listener=listener, obs=obs,
-    )
-    if symptom:
-        symptoms, source = [symptom], "flag"
-    else:
-        symptoms, source = detect_symptoms(obs)
-    obs.symptoms = list(symptoms)
-    w = evaluate_walk(graph, obs, symptoms)
-    causes, findings = report(graph, target, w)
-    return Diagnosis(
-        target=target, symptoms=symptoms, symptom_source=source, graph=graph, obs=obs,
-        probes=probes, walk=w, started_at=started, finished_at=datetime.now(timezone.utc),
-        causes=causes, findings=findings,
-    )
-
-
-__all__ = ["Diagnosis", "Reported", "diagnose", "detect_symptoms", "evaluate_walk", "report", "fill"]
+__all__ = ["Diagnosis", "Reported", "detect_symptoms", "evaluate_walk", "report", "fill"]

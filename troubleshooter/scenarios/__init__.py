@@ -85,3 +85,10 @@ def list_scenarios() -> list[ScenarioInfo]:
 
 
 __all__ = ["ScenarioInfo", "list_scenarios", "scenario_names", "scenario_path"]
+
+
+def scenario_description(path: Path) -> str:
+    """The markdown `description` of a world file (the scenario picker shows it)."""
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.load(fh, Loader=_Loader) or {}
+    return str(data.get("description", "")).strip()

@@ -22,7 +22,7 @@ from troubleshooter.tui.widgets.splash import Splash
 if TYPE_CHECKING:
     from troubleshooter.graph import DecisionGraph
     from troubleshooter.model import Target
-    from troubleshooter.tui.backend import Backend
+    from troubleshooter.engine.workspace import Workspace
     from troubleshooter.tui.state import RunState
 
 
@@ -53,7 +53,7 @@ class TroubleshooterApp(App[None]):
         super().__init__()
         self.launch = launch or Launch(demo=True)
         self.graph: DecisionGraph | None = None
-        self.backend: Backend | None = None
+        self.workspace: Workspace | None = None
         self.target: Target | None = None
         self.state: RunState | None = None
         self.scenarios: list[Any] = []
@@ -79,19 +79,20 @@ class TroubleshooterApp(App[None]):
     def _start(self) -> None:
         from troubleshooter.tui.screens.scenario import ScenarioScreen
 
-        self.start(jobs.load_graph, group="graph")
         if self.launch.needs_scenario:
+            # The Learn view may be opened from the scenario picker: the graph comes first.
+            self.start(jobs.load_graph, group="graph")
             self.push_screen(ScenarioScreen())
             self.start(jobs.list_scenarios, group="scenarios")
             return
         if self.launch.world_source:
-            self.open_backend(self.launch.world_source)
+            self.open_workspace(self.launch.world_source)
             return
         values = self.known_target()
         self.target = jobs.target_of(values)
         if self.target is None:
             self.show_picker(values)
-        self.open_backend(None)
+        self.open_workspace(None)
 
     def start(self, fn: Callable[..., Any], *args: Any, group: str, name: str = "") -> Worker[Any]:
         """Run blocking work in a thread worker; it reports back with messages."""
@@ -107,9 +108,9 @@ class TroubleshooterApp(App[None]):
 
         return known(launch.project, launch.region, launch.service, launch.job)
 
-    def open_backend(self, world: str | None) -> None:
+    def open_workspace(self, world: str | None) -> None:
         self.set_status("Starting the sandbox…" if world else "Connecting to Google Cloud…")
-        self.start(jobs.open_backend, world, self.launch.latency, group="backend")
+        self.start(jobs.open_workspace, world, self.launch.latency, self.graph, group="backend")
 
     def show_picker(self, values: dict[str, str | None]) -> None:
         from troubleshooter.tui.screens.target import TargetScreen
@@ -141,25 +142,25 @@ class TroubleshooterApp(App[None]):
             self.refresh_bindings()
 
     def maybe_begin(self) -> None:
-        """Once the graph, the backend and the target are known: a session, the probes, the symptom screen."""
-        if self.graph is None or self.backend is None or self.target is None or self.state is not None:
+        """Once the workspace and the target are known: the engine, the probes, the symptom screen."""
+        if self.workspace is None or self.target is None or self.state is not None:
             return
-        from troubleshooter.session import Session
+        from troubleshooter.engine.troubleshooting import Troubleshooting
         from troubleshooter.tui.screens.symptom import SymptomScreen
         from troubleshooter.tui.state import RunState
 
-        sandboxed = self.backend.world is not None
-        session = Session(target=self.target, graph=self.graph, read_only=self.launch.read_only,
-                          sandboxed=sandboxed, scenario=self.launch.scenario or self.launch.world)
-        session.record("session", f"troubleshooting {self.target.describe()}" + (" (sandbox)" if sandboxed else ""))
-        self.state = RunState(session)
+        engine = Troubleshooting.begin(self.workspace, self.target, read_only=self.launch.read_only,
+                                       scenario=self.launch.scenario or self.launch.world)
+        sandboxed = self.workspace.sandboxed
+        engine.session.record("session", f"troubleshooting {self.target.describe()}" + (" (sandbox)" if sandboxed else ""))
+        self.state = RunState(engine)
         self.sub_title = self.target.describe() + (" · read-only" if self.launch.read_only else "")
         self.start_probes()
         self.push_screen(SymptomScreen())
 
     def start_probes(self) -> None:
-        assert self.state is not None and self.backend is not None
-        self.start(jobs.run_probes, self.state.start_probes(), self.backend, group="probes")
+        assert self.state is not None and self.workspace is not None
+        self.start(jobs.run_probes, self.state.start_probes(), self.workspace, group="probes")
         self.bump()
 
     def concluded(self, diagnosis: Any) -> None:
@@ -171,7 +172,8 @@ class TroubleshooterApp(App[None]):
 
     @on(m.GraphLoaded)
     def graph_loaded(self, message: m.GraphLoaded) -> None:
-        self.graph = message.graph
+        if self.graph is None:  # a workspace opened first brought its own
+            self.graph = message.graph
         self.maybe_begin()
         self.bump()
 
@@ -187,18 +189,19 @@ class TroubleshooterApp(App[None]):
 
     def list_choices(self, step: str, project: str | None, region: str | None) -> None:
         """Fill one step of the target picker (projects, regions, or services and jobs)."""
-        assert self.backend is not None
+        assert self.workspace is not None
         self.choices.pop(step, None)
-        self.start(jobs.list_choices, self.backend, step, project, region, group="picker", name=step)
+        self.start(jobs.list_choices, self.workspace, step, project, region, group="picker", name=step)
 
-    @on(m.BackendOpened)
-    def backend_opened(self, message: m.BackendOpened) -> None:
-        if message.source != self.launch.world_source or self.backend is not None:
+    @on(m.WorkspaceOpened)
+    def workspace_opened(self, message: m.WorkspaceOpened) -> None:
+        if message.source != self.launch.world_source or self.workspace is not None:
             # Opened for a scenario the operator has since left: close it, keep the current one.
-            self.run_worker(message.backend.close, thread=True, group="backend-close", exit_on_error=False)
+            self.run_worker(message.workspace.close, thread=True, group="backend-close", exit_on_error=False)
             return
-        self.backend = message.backend
-        world = message.backend.world_target
+        self.workspace = message.workspace
+        self.graph = message.workspace.graph  # one graph: the one the engine walks
+        world = message.workspace.world_target
         if self.target is None and self.launch.use_world_target and world is not None:
             launch = self.launch
             values = {"project": launch.project or world.project, "region": launch.region or world.region,
@@ -223,8 +226,6 @@ class TroubleshooterApp(App[None]):
 
     @on(m.DiagnosisFinished)
     def diagnosis_finished(self, message: m.DiagnosisFinished) -> None:
-        assert self.state is not None
-        self.state.add(message.diagnosis)
         found = len(message.diagnosis.causes)
         self.notify(f"{found} root cause{'s' if found != 1 else ''} found" if found else "No root cause found",
                     title="Diagnosis finished", severity="warning" if found else "information")
@@ -281,12 +282,12 @@ class TroubleshooterApp(App[None]):
     @on(m.ScenarioChosen)
     def scenario_chosen(self, message: m.ScenarioChosen) -> None:
         """Start over on the chosen scenario (closing the sandbox of the previous one)."""
-        if self.backend is not None:
-            self.run_worker(self.backend.close, thread=True, group="backend-close", exit_on_error=False)
+        if self.workspace is not None:
+            self.run_worker(self.workspace.close, thread=True, group="backend-close", exit_on_error=False)
         self.workers.cancel_group(self, "probes")
-        self.backend = self.target = self.state = None
+        self.workspace = self.target = self.state = None
         self.launch = Launch(**{**self.launch.__dict__, "scenario": message.info.name})
-        self.open_backend(message.info.name)
+        self.open_workspace(message.info.name)
 
     @on(m.TargetChosen)
     def target_chosen(self, message: m.TargetChosen) -> None:
@@ -306,24 +307,24 @@ class TroubleshooterApp(App[None]):
     def plan(self, cause: str) -> None:
         """Work out the fix plan of `cause` (reads the resource as it is now), once per diagnosis."""
         state = self.state
-        if (state is None or self.backend is None or state.session.current is None
+        if (state is None or state.session.current is None
                 or cause in state.plans or cause in state.planning):
             return
         state.planning.add(cause)
-        self.start(jobs.plan_fix, state.session, cause, self.backend, group="fix-plan", name=cause)
+        self.start(jobs.plan_fix, state.engine, cause, group="fix-plan", name=cause)
 
     def plan_with(self, cause: str, options: dict[str, str]) -> None:
         """Plan `cause`'s fix with the value the operator chose; the plan comes back to be confirmed."""
         state = self.state
-        if state is None or self.backend is None or state.session.current is None:
+        if state is None or state.session.current is None:
             return
-        self.start(jobs.plan_fix, state.session, cause, self.backend, options, group="fix-choice", name=cause)
+        self.start(jobs.plan_fix, state.engine, cause, options, group="fix-choice", name=cause)
 
     def apply(self, cause: str, plan: Any) -> None:
         """Apply the confirmed plan in a worker; progress and the verification come back as messages."""
-        assert self.state is not None and self.backend is not None
+        assert self.state is not None
         self.state.applying()
-        self.start(jobs.apply_fix, self.state.session, cause, plan, self.backend, group="fix-apply")
+        self.start(jobs.apply_fix, self.state.engine, cause, plan, group="fix-apply")
 
     # ------------------------------------------------------------------ actions
 
@@ -385,11 +386,11 @@ class TroubleshooterApp(App[None]):
 
     async def on_unmount(self) -> None:
         """Stop the sandbox and close the clients however the app ends."""
-        if self.backend is not None:
+        if self.workspace is not None:
             import asyncio
 
-            backend, self.backend = self.backend, None
-            await asyncio.to_thread(backend.close)
+            workspace, self.workspace = self.workspace, None
+            await asyncio.to_thread(workspace.close)
 
 
 def rca_path(target: "Target", when: datetime, folder: Path | None = None) -> Path:

@@ -30,7 +30,7 @@ async def at_scenarios(app: "TroubleshooterApp", pilot: Any) -> None:
 async def at_symptoms(app: "TroubleshooterApp", pilot: Any) -> None:
     """The symptom screen with every probe done (so the logs have pre-selected the symptom)."""
     await settle(app, pilot, lambda: on(app, "SymptomScreen")
-                 and app.state.probe_run is not None and app.state.probe_run.done)
+                 and app.state.run is not None and app.state.run.done)
 
 
 async def at_walk(app: "TroubleshooterApp", pilot: Any) -> None:

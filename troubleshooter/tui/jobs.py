@@ -10,10 +10,12 @@ from textual.message import Message
 from troubleshooter.tui import messages as m
 
 if TYPE_CHECKING:
+    from troubleshooter.engine.run import DiagnosisRun
+    from troubleshooter.engine.troubleshooting import Troubleshooting
+    from troubleshooter.engine.workspace import Workspace
+    from troubleshooter.fixes.base import FixPlan
+    from troubleshooter.graph import DecisionGraph
     from troubleshooter.model import Target
-    from troubleshooter.session import Session
-    from troubleshooter.tui.backend import Backend
-    from troubleshooter.tui.run import ProbeRun
 
 Post = Callable[[Message], object]
 
@@ -38,25 +40,25 @@ def load_graph(post: Post) -> None:
 
 
 def list_scenarios(post: Post) -> None:
-    from troubleshooter.scenarios import list_scenarios as listed
-    from troubleshooter.tui.backend import scenario_description
+    from troubleshooter.scenarios import list_scenarios as listed, scenario_description
 
     post(m.ScenariosListed([(info, scenario_description(info.path)) for info in listed()]))
 
 
-def open_backend(post: Post, world: str | None, latency: float = 0.0) -> None:
-    from troubleshooter.tui.backend import open_backend as opened, world_path
+def open_workspace(post: Post, world: str | None, latency: float = 0.0, graph: "DecisionGraph | None" = None) -> None:
+    """The sandbox on `world` (a scenario name or file) or Google Cloud; the graph unless given."""
+    from troubleshooter.engine.workspace import Workspace
 
-    post(m.BackendOpened(opened(world_path(world) if world else None, os.environ, latency), world))
+    post(m.WorkspaceOpened(Workspace.open(world, env=os.environ, latency=latency, graph=graph), world))
 
 
-def list_choices(post: Post, backend: "Backend", step: str, project: str | None, region: str | None) -> None:
+def list_choices(post: Post, workspace: "Workspace", step: str, project: str | None, region: str | None) -> None:
     """Projects (from Resource Manager), regions, or the services and jobs of a project's region."""
     from troubleshooter.gateway import ApiFailure
 
     try:
         if step == "project":
-            found = backend.gateway.search_projects("")
+            found = workspace.gateway.search_projects("")
             choices = sorted(
                 ((p.get("projectId", ""), f"{p.get('projectId', '')}  {p.get('displayName', '')}".rstrip())
                  for p in found if p.get("projectId")),
@@ -65,8 +67,8 @@ def list_choices(post: Post, backend: "Backend", step: str, project: str | None,
             choices = [(r, r) for r in REGIONS]
         else:
             assert project and region
-            services = backend.gateway.list_services(project, region)
-            jobs = backend.gateway.list_jobs(project, region)
+            services = workspace.gateway.list_services(project, region)
+            jobs = workspace.gateway.list_jobs(project, region)
             choices = [(f"service:{_short(s['name'])}", f"service  {_short(s['name'])}") for s in services]
             choices += [(f"job:{_short(j['name'])}", f"job      {_short(j['name'])}") for j in jobs]
     except ApiFailure as failure:
@@ -79,10 +81,9 @@ def _short(name: str) -> str:
     return name.rsplit("/", 1)[-1]
 
 
-def run_probes(post: Post, run: "ProbeRun", backend: "Backend") -> None:
-    """Every probe at once; each start and finish is posted as it happens."""
-    from troubleshooter.probes import ALL_PROBES
-    from troubleshooter.runner import ProbeEvent, run_probes as run_all
+def run_probes(post: Post, run: "DiagnosisRun", workspace: "Workspace") -> None:
+    """Every probe at once; each start and finish is posted, and recorded on the event loop."""
+    from troubleshooter.runner import ProbeEvent
 
     def listener(event: ProbeEvent) -> None:
         if event.result is None:
@@ -90,31 +91,23 @@ def run_probes(post: Post, run: "ProbeRun", backend: "Backend") -> None:
         else:
             post(m.ProbeFinished(run, event.result))
 
-    run_all(run.target, backend.gateway, ALL_PROBES, signatures=run.graph.signatures(),
-            listener=listener, obs=run.obs)
+    run.execute(workspace.gateway, listener)
 
 
-def plan_fix(post: Post, session: "Session", cause: str, backend: "Backend",
-             options: dict[str, str] | None = None) -> None:
+def plan_fix(post: Post, engine: "Troubleshooting", cause: str, options: dict[str, str] | None = None) -> None:
     """The plan shown for a cause; with `options` (a value the operator chose), the one to confirm."""
-    from troubleshooter.fixes.plans import plan_fix as plan
-
-    assert session.current is not None
-    planned = plan(session.current, cause, backend.gateway, read_only=session.read_only, options=options)
+    planned = engine.plan(cause, options)
     post(m.ChosenFixPlanned(cause, planned) if options else m.FixPlanned(cause, planned))
 
 
-def apply_fix(post: Post, session: "Session", cause: str, plan: object, backend: "Backend") -> None:
+def apply_fix(post: Post, engine: "Troubleshooting", cause: str, plan: "FixPlan") -> None:
     """Apply the plan confirmed in the modal, then re-run the probes; progress lines are posted."""
-    from troubleshooter.fixes.apply import apply_and_verify
-
-    result = apply_and_verify(session, cause, backend.gateway,
-                              progress=lambda text: post(m.FixProgressed(text)), plan=plan)  # type: ignore[arg-type]
+    result = engine.apply(cause, progress=lambda text: post(m.FixProgressed(text)), plan=plan)
     post(m.FixApplied(cause, result))
 
 
-def close_backend(backend: "Backend") -> None:
-    backend.close()
+def close_workspace(workspace: "Workspace") -> None:
+    workspace.close()
 
 
 def target_of(values: dict[str, str | None]) -> "Target | None":

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Diagnosis
+    from troubleshooter.engine.run import DiagnosisRun
+    from troubleshooter.engine.workspace import Workspace
+    from troubleshooter.fixes.base import FixPlan
     from troubleshooter.graph import DecisionGraph
     from troubleshooter.model import ProbeResult, Target
     from troubleshooter.scenarios import ScenarioInfo
-    from troubleshooter.tui.backend import Backend
-    from troubleshooter.tui.run import ProbeRun
+    from troubleshooter.session import AppliedFix
 
 
 # --------------------------------------------------------------------------- from workers
@@ -34,10 +36,10 @@ class ScenariosListed(Message):
 
 
 @dataclass
-class BackendOpened(Message):
-    """The gateway (and the sandbox, in a demo) is ready for probes."""
+class WorkspaceOpened(Message):
+    """The gateway and the graph (and the sandbox, in a demo) are ready for probes."""
 
-    backend: "Backend"
+    workspace: "Workspace"
     source: str | None = None      # the world or scenario it serves (None: Google Cloud)
 
 
@@ -52,13 +54,13 @@ class ChoicesListed(Message):
 
 @dataclass
 class ProbeStarted(Message):
-    run: "ProbeRun"
+    run: "DiagnosisRun"
     probe: str
 
 
 @dataclass
 class ProbeFinished(Message):
-    run: "ProbeRun"
+    run: "DiagnosisRun"
     result: "ProbeResult"
 
 
@@ -74,7 +76,7 @@ class FixPlanned(Message):
     """The plan for one cause's fix: its commands, the change it makes, its risk."""
 
     cause: str
-    plan: Any
+    plan: "FixPlan"
 
 
 @dataclass
@@ -82,7 +84,7 @@ class ChosenFixPlanned(Message):
     """The plan for a cause's fix with the value the operator chose (e.g. the subnet): to confirm."""
 
     cause: str
-    plan: Any
+    plan: "FixPlan"
 
 
 @dataclass
@@ -97,7 +99,7 @@ class FixApplied(Message):
     """A fix was applied (or failed) and the probes were re-run to verify it."""
 
     cause: str
-    result: Any
+    result: "AppliedFix"
 
 
 # --------------------------------------------------------------------------- operator intents

@@ -1,102 +1,98 @@
-"""What one troubleshooting run holds for the screens: session, probes, symptoms, walk, fix plans (no Textual)."""
+"""What the screens show of a run: the engine's session and live walk, and the fix plans being
+worked out in the background (no Textual here)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from troubleshooter.tui.run import ProbeRun
+from troubleshooter.runner import ProbeEvent
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Diagnosis, Reported
+    from troubleshooter.engine.run import DiagnosisRun
+    from troubleshooter.engine.troubleshooting import Troubleshooting
+    from troubleshooter.fixes.base import FixPlan
     from troubleshooter.graph import Walk
     from troubleshooter.model import ProbeResult
-    from troubleshooter.session import Session
+    from troubleshooter.session import AppliedFix, Session
 
 
 @dataclass
 class RunState:
-    """The operator's run as the screens show it; every change goes through a method here."""
+    """The operator's run as the screens show it; the engine decides, this keeps the plans."""
 
-    session: "Session"
-    probe_run: ProbeRun | None = None
-    concluded: bool = False                 # the current probe run is in the session as a Diagnosis
-    symptoms: list[str] = field(default_factory=list)
-    symptom_source: str = ""
-    suggested: tuple[list[str], str] | None = None
-    walk: "Walk | None" = None
-    causes: list["Reported"] = field(default_factory=list)
-    findings: list["Reported"] = field(default_factory=list)
-    plans: dict[str, Any] = field(default_factory=dict)
+    engine: "Troubleshooting"
+    plans: dict[str, "FixPlan"] = field(default_factory=dict)
     planning: set[str] = field(default_factory=set)
     plan_errors: dict[str, str] = field(default_factory=dict)
     fix_log: list[str] = field(default_factory=list)
-    fix_result: Any = None
+    fix_result: "AppliedFix | BaseException | None" = None
 
-    # -- probes ---------------------------------------------------------------------
+    # -- what the engine knows ------------------------------------------------------
 
-    def start_probes(self) -> ProbeRun:
+    @property
+    def session(self) -> "Session":
+        return self.engine.session
+
+    @property
+    def run(self) -> "DiagnosisRun | None":
+        return self.engine.run
+
+    @property
+    def symptoms(self) -> list[str]:
+        return self.engine.symptoms
+
+    @property
+    def suggested(self) -> tuple[list[str], str] | None:
+        return self.engine.suggested
+
+    @property
+    def walk(self) -> "Walk | None":
+        return self.engine.walk
+
+    @property
+    def causes(self) -> list["Reported"]:
+        return self.engine.causes
+
+    @property
+    def findings(self) -> list["Reported"]:
+        return self.engine.findings
+
+    @property
+    def can_rerun(self) -> bool:
+        return self.engine.can_rerun
+
+    # -- the operator's run ---------------------------------------------------------
+
+    def start_probes(self) -> "DiagnosisRun":
         """A fresh run of every probe (the operator's answers carry over)."""
-        s = self.session
-        self.probe_run = ProbeRun.start(s.target, s.graph, dict(s.answers))
-        self.concluded = False
         self.forget_plans()
-        return self.probe_run
+        return self.engine.start_run()
 
-    def probe_started(self, run: ProbeRun, probe: str) -> bool:
-        if run is not self.probe_run:
+    def probe_started(self, run: "DiagnosisRun", probe: str) -> bool:
+        if not self.engine.is_current(run):
             return False  # a run that was replaced by a re-run
-        run.started(probe)
+        self.engine.probe_event(run, ProbeEvent(probe))
         return True
 
-    def probe_finished(self, run: ProbeRun, result: "ProbeResult") -> "Diagnosis | None":
-        if run is not self.probe_run:
-            return None
-        run.finished(result)
-        if self.suggested is None:
-            self.suggested = run.detected_symptoms()
-        return self.rewalk()
-
-    # -- the walk -------------------------------------------------------------------
-
-    def rewalk(self) -> "Diagnosis | None":
-        """Walk again over what is known; returns the Diagnosis to add when this run first concludes."""
-        run = self.probe_run
-        if run is None or not self.symptoms:
-            return None
-        self.walk = run.walk(self.symptoms)
-        self.causes, self.findings = run.report(self.walk)
-        if not run.done:
-            return None
-        diagnosis = run.conclude(self.symptoms, self.symptom_source)
-        if not self.concluded:
-            self.concluded = True
-            return diagnosis
-        if self.session.diagnoses:
-            self.session.diagnoses[-1] = diagnosis  # answers and symptom changes refine this run
-        return None
+    def probe_finished(self, run: "DiagnosisRun", result: "ProbeResult") -> "Diagnosis | None":
+        return self.concluded(self.engine.probe_event(run, ProbeEvent(result.probe, result)))
 
     def choose(self, symptoms: list[str]) -> "Diagnosis | None":
-        suggested = self.suggested[0] if self.suggested else []
-        self.symptom_source = self.suggested[1] if self.suggested and symptoms == suggested else "operator"
-        if self.concluded and symptoms != self.symptoms:
-            self.session.record("symptom", f"symptom changed to {', '.join(symptoms)}", symptoms=symptoms)
-        self.symptoms = list(symptoms)
-        return self.rewalk()
+        return self.concluded(self.engine.choose(symptoms))
 
     def answer(self, question: str, choice: str) -> "Diagnosis | None":
-        assert self.probe_run is not None
-        self.probe_run.obs.answers[question] = choice
-        self.session.answer(question, choice)
-        return self.rewalk()
+        return self.concluded(self.engine.answer(question, choice))
 
-    def add(self, diagnosis: "Diagnosis") -> None:
-        self.session.add_diagnosis(diagnosis)
-        self.forget_plans()  # plans are worked out from the diagnosis they fix
+    def concluded(self, diagnosis: "Diagnosis | None") -> "Diagnosis | None":
+        if diagnosis is not None:
+            self.forget_plans()  # plans are worked out from the diagnosis they fix
+        return diagnosis
 
     # -- fixes ----------------------------------------------------------------------
 
-    def planned(self, cause: str, plan: Any) -> None:
+    def planned(self, cause: str, plan: "FixPlan") -> None:
         self.planning.discard(cause)
         self.plans[cause] = plan
 
@@ -112,16 +108,7 @@ class RunState:
     def applying(self) -> None:
         self.fix_log, self.fix_result = [], None
 
-    def applied(self, result: Any) -> None:
-        """The fix ran and the probes were re-run: show the verification run from now on."""
+    def applied(self, result: "AppliedFix") -> None:
+        """The fix ran and the probes were re-run: the engine shows the verification run now."""
         self.fix_result = result
-        current = self.session.current
-        if current is not None:
-            self.probe_run = ProbeRun.of(current)
-            self.concluded = True
-            self.walk, self.causes, self.findings = current.walk, current.causes, current.findings
         self.forget_plans()
-
-    @property
-    def can_rerun(self) -> bool:
-        return self.probe_run is None or self.probe_run.done

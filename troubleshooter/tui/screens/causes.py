@@ -94,7 +94,7 @@ class CausesScreen(AppAccess, Screen[None]):
 
     def headline(self) -> str:
         state = self.run_state
-        run = state.probe_run
+        run = state.run
         causes, findings = len(state.causes), len(state.findings)
         waiting = " [$accent](probes still running)[/]" if run is not None and not run.done else ""
         if state.session.status == "resolved":
@@ -222,9 +222,7 @@ class CausesScreen(AppAccess, Screen[None]):
                 app.apply(item.id, plan)
                 app.push_screen(FixProgressScreen(item.title, item.id))
             else:  # the modal was the confirmation: record the refusal like `fix` does
-                from troubleshooter.fixes.apply import record
-
-                record(self.run_state.session, plan, "cancelled")
+                self.run_state.engine.record(plan, "cancelled")
                 app.bump()
 
         app.push_screen(ConfirmFixModal(item.title, plan), confirmed)

@@ -76,10 +76,10 @@ class SymptomScreen(AppAccess, Screen[None]):
         self.watch(self.app, "revision", self.show_state)
 
     def show_state(self) -> None:
-        self.query_one(ProbeBoard).show(self.run_state.probe_run)
+        self.query_one(ProbeBoard).show(self.run_state.run)
         suggested = self.run_state.suggested
         head = self.query_one("#symptom-head", Static)
-        if self.run_state.probe_run is not None and not self.run_state.probe_run.done and suggested is None:
+        if self.run_state.run is not None and not self.run_state.run.done and suggested is None:
             head.update("[b]What do you see?[/b] Reading the recent logs to suggest a symptom…")
         elif suggested is not None and suggested[1] != "default":
             who = SOURCES.get(suggested[1], f"The {suggested[1]} point")
@@ -130,7 +130,7 @@ class SymptomScreen(AppAccess, Screen[None]):
         examples = "\n".join(f"  • {escape(e)}" for e in node.spec.examples)
         self.query_one("#symptom-examples", Static).update(
             f"[b]Error text that means this[/b]\n{examples}" if examples else "")
-        run = self.run_state.probe_run
+        run = self.run_state.run
         logs = run.obs.logs.get(short) if run is not None else None
         panel = self.query_one("#symptom-logs", EvidencePanel)
         if logs is not None and logs.count:

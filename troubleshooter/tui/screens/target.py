@@ -64,7 +64,7 @@ class TargetScreen(AppAccess, Screen[None]):
                  f"[b]{escape(v.get('job') or v.get('service') or '?')}[/b]")
         self.query_one("#target-head", Static).update(f"[b]{PROMPTS[self.step]}[/b]  {known}")
         options = self.query_one(OptionList)
-        if app.backend is None:
+        if app.workspace is None:
             options.loading = True
             return
         if self.step not in self.requested:

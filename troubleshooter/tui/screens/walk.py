@@ -47,7 +47,7 @@ class WalkScreen(AppAccess, Screen[None]):
         self.watch(self.app, "revision", self.show_state)
 
     def show_state(self) -> None:
-        self.query_one(ProbeBoard).show(self.run_state.probe_run)
+        self.query_one(ProbeBoard).show(self.run_state.run)
         self.query_one("#walk-head", Static).update(self.headline())
         tree = self.query_one(WalkTree)
         tree.show(self.run_state.walk)
@@ -55,7 +55,7 @@ class WalkScreen(AppAccess, Screen[None]):
 
     def headline(self) -> str:
         symptoms = ", ".join(self.run_state.symptoms) or "?"
-        run = self.run_state.probe_run
+        run = self.run_state.run
         if run is not None and not run.done:
             progress = f"[$accent]probes running ({len(run.results)}/{len(run.probe_ids)})[/]"
         elif self.run_state.causes:
@@ -79,7 +79,7 @@ class WalkScreen(AppAccess, Screen[None]):
         self.query_one(WalkTree).focus()
 
     def show_step(self, step: "Step | None") -> None:
-        run = self.run_state.probe_run
+        run = self.run_state.run
         self.query_one(StepDetail).show(step, run.obs if run else None, self.reported(step))
 
     def reported(self, step: "Step | None") -> "Reported | None":

@@ -9,13 +9,13 @@ from textual.widgets import Static
 from troubleshooter.tui.marks import glyph
 
 if TYPE_CHECKING:
-    from troubleshooter.tui.run import ProbeRun
+    from troubleshooter.engine.run import DiagnosisRun
 
 
 class ProbeBoard(Static):
     """One line per run: `✓ run-config  … logs  ? iam`, then a count."""
 
-    def show(self, run: "ProbeRun | None") -> None:
+    def show(self, run: "DiagnosisRun | None") -> None:
         if run is None:
             self.update("[$text-muted]Probes start once the target is known.[/]")
             return

@@ -1,0 +1,61 @@
+"""`troubleshooter diagnose`: the decision graph in batch, no prompts; text, JSON or the RCA."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from troubleshooter.cli.options import TargetFlags, answer_option, symptom_option, target_options, troubleshooting
+from troubleshooter.session import Session
+
+FORMATS = ("text", "json", "markdown")
+
+
+@click.command()
+@target_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@symptom_option
+@answer_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
+@click.option("--log-window", type=click.IntRange(1, 30 * 24 * 60), default=None,
+              help="Minutes of recent logs to read (default: 60 for services, 1440 for jobs).")
+def diagnose(target: TargetFlags, fmt: str, symptom: str | None, answers: dict[str, str],
+             output: str | None, log_window: int | None) -> None:
+    """Batch run of the decision graph, no prompts. Exit 1 when a root cause is found."""
+    with troubleshooting(target, answers=answers) as engine:
+        engine.diagnose(symptom=symptom, log_window_minutes=log_window)
+    engine.require_readable()
+    session = engine.session
+    text = render(session, fmt)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(1 if session.current is not None and session.current.causes else 0)
+
+
+def render(session: Session, fmt: str) -> str:
+    """The session's latest diagnosis in one of FORMATS (each passes the redaction boundary)."""
+    diagnosis = session.current
+    assert diagnosis is not None
+    if fmt == "json":
+        from troubleshooter.redact import redact_obj
+
+        return json.dumps(redact_obj(diagnosis.to_json()), indent=2) + "\n"
+    if fmt == "markdown":
+        from troubleshooter.report import build_report
+
+        return build_report(session)
+    from rich.console import Console
+
+    from troubleshooter.render import render_text
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=sys.stdout.isatty(), width=110, soft_wrap=False)
+    render_text(diagnosis, console)
+    return buf.getvalue()

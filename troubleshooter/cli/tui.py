@@ -1,0 +1,44 @@
+"""`troubleshooter [TARGET]` and `troubleshooter demo [SCENARIO]`: the guided troubleshooter (TUI)."""
+
+from __future__ import annotations
+
+import click
+
+from troubleshooter.cli.options import TargetFlags, target_options
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@target_options
+@click.option("--read-only", is_flag=True, help="Never change anything (hides every apply action).")
+@click.version_option(package_name="troubleshooter")
+@click.pass_context
+def cli(ctx: click.Context, target: TargetFlags, read_only: bool) -> None:
+    """Find why a Cloud Run service or job cannot reach its Cloud SQL database, and fix it.
+
+    Without a command: the guided troubleshooter (TUI).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from troubleshooter.tui.launch import run_tui
+
+    run_tui(project=target.project, region=target.region, service=target.service, job=target.job,
+            world=target.world, read_only=read_only)
+
+
+@click.command()
+@click.argument("scenario", required=False)
+@click.option("--list", "list_", is_flag=True, help="List the built-in scenarios.")
+@click.option("--read-only", is_flag=True, help="Hide every apply action.")
+def demo(scenario: str | None, list_: bool, read_only: bool) -> None:
+    """The TUI on a built-in scenario served by the sandbox: no account needed."""
+    from troubleshooter.scenarios import list_scenarios, scenario_path
+
+    if list_:
+        for info in list_scenarios():
+            click.echo(f"{info.name:32} {info.title}")
+        return
+    if scenario is not None:
+        scenario_path(scenario)  # unknown names fail here with the list of valid ones
+    from troubleshooter.tui.launch import run_tui
+
+    run_tui(scenario=scenario, read_only=read_only, demo=True)
