@@ -16,17 +16,18 @@ from textual.worker import Worker, WorkerState
 from troubleshooter.tui import jobs
 from troubleshooter.tui import messages as m
 from troubleshooter.tui.launch import Launch
+from troubleshooter.tui.navigation import Navigator
 from troubleshooter.tui.palette import ActionsProvider
 from troubleshooter.tui.widgets.splash import Splash
 
 if TYPE_CHECKING:
+    from troubleshooter.engine.workspace import Workspace
     from troubleshooter.graph import DecisionGraph
     from troubleshooter.model import Target
-    from troubleshooter.engine.workspace import Workspace
     from troubleshooter.tui.state import RunState
 
 
-class TroubleshooterApp(App[None]):
+class TroubleshooterApp(Navigator, App[None]):
     """Finds why a Cloud Run service or job cannot reach Cloud SQL, and fixes it."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
@@ -77,12 +78,10 @@ class TroubleshooterApp(App[None]):
         self.call_after_refresh(self._start)
 
     def _start(self) -> None:
-        from troubleshooter.tui.screens.scenario import ScenarioScreen
-
         if self.launch.needs_scenario:
             # The Learn view may be opened from the scenario picker: the graph comes first.
             self.start(jobs.load_graph, group="graph")
-            self.push_screen(ScenarioScreen())
+            self.show_scenarios()
             self.start(jobs.list_scenarios, group="scenarios")
             return
         if self.launch.world_source:
@@ -112,17 +111,6 @@ class TroubleshooterApp(App[None]):
         self.set_status("Starting the sandbox…" if world else "Connecting to Google Cloud…")
         self.start(jobs.open_workspace, world, self.launch.latency, self.graph, group="backend")
 
-    def show_picker(self, values: dict[str, str | None]) -> None:
-        from troubleshooter.tui.screens.target import TargetScreen
-
-        self.push_screen(TargetScreen(values))
-
-    @property
-    def is_picking(self) -> bool:
-        from troubleshooter.tui.screens.target import TargetScreen
-
-        return any(isinstance(s, TargetScreen) for s in self.screen_stack)
-
     def set_status(self, text: str) -> None:
         self.status = text
         self.bump()
@@ -145,8 +133,8 @@ class TroubleshooterApp(App[None]):
         """Once the workspace and the target are known: the engine, the probes, the symptom screen."""
         if self.workspace is None or self.target is None or self.state is not None:
             return
+        # Google's clients load with the engine, after the first paint.
         from troubleshooter.engine.troubleshooting import Troubleshooting
-        from troubleshooter.tui.screens.symptom import SymptomScreen
         from troubleshooter.tui.state import RunState
 
         engine = Troubleshooting.begin(self.workspace, self.target, read_only=self.launch.read_only,
@@ -156,7 +144,7 @@ class TroubleshooterApp(App[None]):
         self.state = RunState(engine)
         self.sub_title = self.target.describe() + (" · read-only" if self.launch.read_only else "")
         self.start_probes()
-        self.push_screen(SymptomScreen())
+        self.show_symptoms()
 
     def start_probes(self) -> None:
         assert self.state is not None and self.workspace is not None
@@ -239,10 +227,9 @@ class TroubleshooterApp(App[None]):
 
     @on(m.ChosenFixPlanned)
     def chosen_fix_planned(self, message: m.ChosenFixPlanned) -> None:
-        from troubleshooter.tui.screens.causes import CausesScreen
-
-        if self.state is not None and isinstance(self.screen, CausesScreen):
-            self.screen.confirm(message.cause, message.plan)
+        item = next((r for r in self.state.causes if r.id == message.cause), None) if self.state else None
+        if item is not None:
+            self.confirm_fix(item.id, item.title, message.plan)
 
     @on(m.FixProgressed)
     def fix_progressed(self, message: m.FixProgressed) -> None:
@@ -341,20 +328,6 @@ class TroubleshooterApp(App[None]):
     def selected_command(self) -> str | None:
         getter = getattr(self.screen, "selected_command", None)
         return getter() if callable(getter) else None
-
-    def action_help(self) -> None:
-        from troubleshooter.tui.screens.help import HelpScreen
-
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
-
-    def action_graph(self) -> None:
-        from troubleshooter.tui.screens.learn import LearnScreen
-
-        if self.graph is None:
-            self.notify("The decision graph is still loading.")
-        elif not isinstance(self.screen, LearnScreen):
-            self.push_screen(LearnScreen())
 
     def action_copy_command(self) -> None:
         from textual.markup import escape

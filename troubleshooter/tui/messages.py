@@ -124,3 +124,36 @@ class SymptomChosen(Message):
 class QuestionAnswered(Message):
     question: str        # the node's short id (the key in obs.answers)
     choice: str
+
+
+# --------------------------------------------------------------------------- navigation intents
+# Screens say what the operator wants next; the app (tui/navigation.py) decides which screen shows it.
+
+
+@dataclass
+class WalkWanted(Message):
+    """Show the walk (after a symptom was chosen)."""
+
+
+@dataclass
+class CausesWanted(Message):
+    """Show the root causes and their fixes."""
+
+
+@dataclass
+class FixChoiceWanted(Message):
+    """The fix of `cause` needs a value only the operator can give (e.g. the subnet): ask for it."""
+
+    cause: str
+    key: str
+    label: str
+    placeholder: str
+
+
+@dataclass
+class FixConfirmWanted(Message):
+    """Ask the operator to confirm `plan` (the exact command and change), then apply it."""
+
+    cause: str
+    title: str
+    plan: "FixPlan"

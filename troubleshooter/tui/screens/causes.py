@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from troubleshooter.redact import redact
+from troubleshooter.tui import messages as m
 from troubleshooter.tui.marks import glyph
 from troubleshooter.tui.widgets.cause_detail import CauseDetail
 
@@ -182,50 +183,16 @@ class CausesScreen(AppAccess, Screen[None]):
         self.action_apply_fix()
 
     def action_apply_fix(self) -> None:
-        from troubleshooter.tui.screens.choose import ChooseValueModal
-
-        app = self.tapp
         item = self.selected()
         plan = self.run_state.plans.get(item.id) if item else None
         if self.check_action("apply_fix", ()) is not True or item is None:
             return
         if plan is not None and plan.automatic:
-            self.confirm(item.id, plan)
+            self.post_message(m.FixConfirmWanted(item.id, item.title, plan))
             return
         choice = self.choice(item)
-        if choice is None:
-            return
-        key, label, placeholder = choice
-
-        def chosen(value: str | None) -> None:
-            if value:  # planned in a worker; the plan comes back to confirm() (ChosenFixPlanned)
-                app.plan_with(item.id, {key: value})
-
-        app.push_screen(ChooseValueModal(f"Choose {key} to apply", label, placeholder), chosen)
-
-    def confirm(self, cause: str, plan: Any) -> None:
-        """The confirmation modal for `plan` (exact command and change), then the progress screen."""
-        from troubleshooter.tui.screens.confirm import ConfirmFixModal
-        from troubleshooter.tui.screens.progress import FixProgressScreen
-
-        app = self.tapp
-        item = next((r for r in self.items if r.id == cause), None)
-        if item is None:
-            return
-        if not plan.automatic:
-            self.notify(f"{cause} still has no automatic fix: follow the manual steps",
-                        title="Cannot apply", severity="warning")
-            return
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                app.apply(item.id, plan)
-                app.push_screen(FixProgressScreen(item.title, item.id))
-            else:  # the modal was the confirmation: record the refusal like `fix` does
-                self.run_state.engine.record(plan, "cancelled")
-                app.bump()
-
-        app.push_screen(ConfirmFixModal(item.title, plan), confirmed)
+        if choice is not None:
+            self.post_message(m.FixChoiceWanted(item.id, *choice))
 
     def action_back(self) -> None:
         self.app.pop_screen()

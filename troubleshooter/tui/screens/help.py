@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -23,16 +25,10 @@ INTRO = """\
 """
 
 
-def key_table() -> str:
-    from troubleshooter.tui.app import TroubleshooterApp
-    from troubleshooter.tui.screens.causes import CausesScreen
-    from troubleshooter.tui.screens.symptom import SymptomList, SymptomScreen
-    from troubleshooter.tui.screens.walk import WalkScreen
-
+def key_table(sections: Sequence[tuple[str, Sequence[Binding | Any]]]) -> str:
+    """A markdown table of the keys each part of the app has (the app hands over the bindings)."""
     rows = ["| where | key | does |", "|---|---|---|"]
-    for where, bindings in (("everywhere", TroubleshooterApp.BINDINGS),
-                            ("symptoms", SymptomList.BINDINGS + SymptomScreen.BINDINGS),
-                            ("walk", WalkScreen.BINDINGS), ("root causes", CausesScreen.BINDINGS)):
+    for where, bindings in sections:
         for b in bindings:
             if isinstance(b, Binding) and b.description:
                 keys = b.key_display or b.key.replace(",", " / ").replace("question_mark", "?")
@@ -47,11 +43,15 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help-close",
                         tooltip="Close the help")]
 
+    def __init__(self, sections: Sequence[tuple[str, Sequence[Binding | Any]]]) -> None:
+        super().__init__()
+        self.sections = sections
+
     def compose(self) -> ComposeResult:
         with Vertical(id="help-body", classes="modal-body") as body:
             body.border_title = "Help"
             with VerticalScroll():
-                yield Markdown(INTRO + "\n\n" + key_table())
+                yield Markdown(INTRO + "\n\n" + key_table(self.sections))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -139,18 +139,13 @@ class SymptomScreen(AppAccess, Screen[None]):
         else:
             panel.show(())
 
-    def on_symptom_chosen(self, message: m.SymptomChosen) -> None:
-        from troubleshooter.tui.screens.walk import WalkScreen
-
+    def on_symptom_chosen(self, _message: m.SymptomChosen) -> None:
         # The app records the choice (the message bubbles on); the walk is the next screen.
-        if not isinstance(self.app.screen, WalkScreen):
-            self.app.push_screen(WalkScreen())
+        self.post_message(m.WalkWanted())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
-            from troubleshooter.tui.screens.scenario import ScenarioScreen
-
-            return any(isinstance(s, ScenarioScreen) for s in self.app.screen_stack)
+            return self.tapp.came_from_scenarios
         return True
 
     def action_back(self) -> None:

@@ -11,6 +11,7 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
+from troubleshooter.tui import messages as m
 from troubleshooter.tui.widgets.probe_board import ProbeBoard
 from troubleshooter.tui.widgets.step_detail import StepDetail
 from troubleshooter.tui.widgets.walk_tree import WalkTree
@@ -99,9 +100,7 @@ class WalkScreen(AppAccess, Screen[None]):
             tree.focus()
 
     def action_result(self) -> None:
-        from troubleshooter.tui.screens.causes import CausesScreen
-
-        self.app.push_screen(CausesScreen())
+        self.post_message(m.CausesWanted())
 
     def action_back(self) -> None:
         self.app.pop_screen()
