@@ -44,7 +44,9 @@ def imports(tree: ast.Module, pkg: str, this: str, is_pkg: bool) -> tuple[set[st
                 mod = ".".join(base + ([node.module] if node.module else []))
             else:
                 mod = node.module or ""
-            return [mod] + [f"{mod}.{a.name}" for a in node.names]
+            # `from a import b` imports the module a.b when there is one, else names in a:
+            # the caller keeps the longest prefix that is a module.
+            return [f"{mod}.{a.name}" for a in node.names]
         return []
 
     def visit(body: list[ast.stmt], in_func: bool) -> None:

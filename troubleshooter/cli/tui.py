@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from troubleshooter.cli.options import TargetFlags, target_options
+from troubleshooter.errors import BadInput
+from troubleshooter.tui.launch import Launch
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,10 +21,8 @@ def cli(ctx: click.Context, target: TargetFlags, read_only: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from troubleshooter.tui.launch import run_tui
-
-    run_tui(project=target.project, region=target.region, service=target.service, job=target.job,
-            world=target.world, read_only=read_only)
+    run_tui(Launch(project=target.project, region=target.region, service=target.service, job=target.job,
+                   world=target.world, read_only=read_only))
 
 
 @click.command()
@@ -39,6 +39,13 @@ def demo(scenario: str | None, list_: bool, read_only: bool) -> None:
         return
     if scenario is not None:
         scenario_path(scenario)  # unknown names fail here with the list of valid ones
-    from troubleshooter.tui.launch import run_tui
+    run_tui(Launch(scenario=scenario, read_only=read_only, demo=True))
 
-    run_tui(scenario=scenario, read_only=read_only, demo=True)
+
+def run_tui(launch: Launch) -> None:
+    """Run the app until the operator quits (Textual is imported only now: batch commands never load it)."""
+    if launch.service and launch.job:
+        raise BadInput("--service and --job are exclusive: troubleshoot one at a time")
+    from troubleshooter.tui.app import TroubleshooterApp
+
+    TroubleshooterApp(launch).run()

@@ -1,4 +1,4 @@
-"""Start the TUI from the command line: `troubleshooter [TARGET]` and `troubleshooter demo [SCENARIO]`."""
+"""What the command line asked the TUI for: `troubleshooter [TARGET]`, `troubleshooter demo [SCENARIO]`."""
 
 from __future__ import annotations
 
@@ -28,23 +28,3 @@ class Launch:
     @property
     def needs_scenario(self) -> bool:
         return self.demo and not self.world_source
-
-
-def run_tui(
-    project: str | None = None,
-    region: str | None = None,
-    service: str | None = None,
-    job: str | None = None,
-    world: str | None = None,
-    read_only: bool = False,
-    scenario: str | None = None,
-    demo: bool = False,
-) -> None:
-    """Run the app until the operator quits (Textual is imported only now)."""
-    from troubleshooter.errors import BadInput
-    from troubleshooter.tui.app import TroubleshooterApp
-
-    if service and job:
-        raise BadInput("--service and --job are exclusive: troubleshoot one at a time")
-    app = TroubleshooterApp(Launch(project, region, service, job, world, read_only, scenario, demo))
-    app.run()
