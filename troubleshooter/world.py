@@ -438,7 +438,7 @@ def world_from_data(
 
 def _wire_problem(world: World) -> tuple[JsonPath, str] | None:
     # Lazy: the Google message classes are heavy and only needed once a file parsed.
-    from troubleshooter.sandbox.protos import find_wire_problem
+    from troubleshooter.wire import find_wire_problem
 
     return find_wire_problem(world.to_dict())
 

@@ -13,7 +13,7 @@ from troubleshooter.sandbox.dispatch import Dispatcher
 from troubleshooter.sandbox.errors import ApiError
 from troubleshooter.sandbox.faults import Rpc
 from troubleshooter.sandbox.paging import paginate
-from troubleshooter.sandbox.protos import to_json, to_pb
+from troubleshooter.wire import to_json, to_pb
 from troubleshooter.sandbox.state import PendingOperation, WorldState
 
 _PACKAGE = "google.cloud.sql.v1"
