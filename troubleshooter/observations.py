@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from troubleshooter.model import InstanceRef, LogMatch, RevisionInfo, RunConfig, Target
 
 if TYPE_CHECKING:
-    from troubleshooter.dsn import AppConnection
+    from troubleshooter.dsn.connections import AppConnection
     from troubleshooter.gateway import ApiFailure
 
 

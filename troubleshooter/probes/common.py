@@ -6,7 +6,7 @@ import ipaddress
 from concurrent.futures import Future
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
-from troubleshooter.dsn import AppConnection
+from troubleshooter.dsn.connections import AppConnection
 from troubleshooter.gateway import ApiFailure
 from troubleshooter.model import Condition, InstanceRef
 from troubleshooter.probes.base import ProbeContext
