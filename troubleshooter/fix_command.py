@@ -81,10 +81,10 @@ def run_fix(cause_id: str, *, project: str | None = None, region: str | None = N
     """The whole command; returns the exit code."""
     from troubleshooter.cli import _check_target_readable, _parse_answers, _world_target, backend
     from troubleshooter.diagnosis import diagnose
+    from troubleshooter.failures import ApiFailure
     from troubleshooter.fixes.apply import apply_and_verify, record, refusal
     from troubleshooter.fixes.base import CauseNotPresent, Refused
     from troubleshooter.fixes.plans import plan_fix
-    from troubleshooter.gateway import ApiFailure
     from troubleshooter.graph import load_graph
     from troubleshooter.session import Session
     from troubleshooter.target import resolve

@@ -17,22 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 from urllib.parse import urlparse
 
-# The five APIs, keyed as gcloud names them in CLOUDSDK_API_ENDPOINT_OVERRIDES_<KEY>.
-APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage")
-DEFAULT_HOSTS = {
-    "run": "run.googleapis.com",
-    "sqladmin": "sqladmin.googleapis.com",
-    "cloudresourcemanager": "cloudresourcemanager.googleapis.com",
-    "logging": "logging.googleapis.com",
-    "serviceusage": "serviceusage.googleapis.com",
-}
-SERVICE_TITLES = {
-    "run.googleapis.com": "Cloud Run Admin API",
-    "sqladmin.googleapis.com": "Cloud SQL Admin API",
-    "cloudresourcemanager.googleapis.com": "Cloud Resource Manager API",
-    "logging.googleapis.com": "Cloud Logging API",
-    "serviceusage.googleapis.com": "Service Usage API",
-}
+from troubleshooter.apis import APIS, DEFAULT_HOSTS
+from troubleshooter.failures import ApiFailure
 
 Progress = Callable[[str], None]
 
@@ -90,83 +76,6 @@ class Endpoints:
 
 
 # --------------------------------------------------------------------------- typed failures
-
-FAILURE_KINDS = (
-    "permission-denied",
-    "api-disabled",
-    "not-found",
-    "timeout",
-    "unreachable",
-    "unauthenticated",
-    "conflict",
-    "quota",
-    "invalid",
-    "error",
-)
-
-
-class ApiFailure(Exception):
-    """A failed Google Cloud call, typed so that it can be explained and never misread as a cause."""
-
-    def __init__(
-        self,
-        kind: str,
-        *,
-        api: str,
-        method: str,
-        resource: str = "",
-        message: str = "",
-        permission: str | None = None,
-        service: str | None = None,
-        code: int | None = None,
-    ) -> None:
-        super().__init__(message or kind)
-        self.kind = kind
-        self.api = api
-        self.method = method
-        self.resource = resource
-        self.message = message
-        self.permission = permission
-        self.service = service
-        self.code = code
-
-    def explain(self) -> str:
-        """One line saying what failed and what it would take to see it."""
-        where = f"{self.api} {self.method}" + (f" on {self.resource}" if self.resource else "")
-        if self.kind == "permission-denied":
-            need = f"permission {self.permission}" if self.permission else "a permission"
-            return f"missing {need} ({where})"
-        if self.kind == "api-disabled":
-            svc = self.service or DEFAULT_HOSTS.get(self.api, self.api)
-            return f"{SERVICE_TITLES.get(svc, svc)} ({svc}) is disabled ({where})"
-        if self.kind == "not-found":
-            return f"not found: {self.resource or where}"
-        if self.kind == "timeout":
-            return f"timed out ({where})"
-        if self.kind == "unreachable":
-            return f"could not reach the API ({where}): {self.message}"
-        if self.kind == "unauthenticated":
-            return (
-                "no valid credentials: run `gcloud auth application-default login` "
-                f"({where})"
-            )
-        if self.kind == "conflict":
-            return f"concurrent change, resource changed since it was read ({where})"
-        if self.kind == "quota":
-            return f"quota or rate limit exceeded ({where})"
-        return f"{where} failed: {self.message}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "api": self.api,
-            "method": self.method,
-            "resource": self.resource,
-            "permission": self.permission,
-            "service": self.service,
-            "explanation": self.explain(),
-        }
-
 
 _PERMISSION_RE = re.compile(r"[Pp]ermission '?([a-z][a-zA-Z]*\.[a-zA-Z]+\.[a-zA-Z]+)'? denied")
 _NOT_AUTHORIZED_RE = re.compile(r"\b(cloudsql\.[a-z]+\.[a-zA-Z]+)\b")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from troubleshooter.diagnosis import Diagnosis, diagnose
+from troubleshooter.failures import ApiFailure
 from troubleshooter.fixes.base import FixPlan, Progress, Refused, no_progress
 from troubleshooter.fixes.plans import plan_fix
-from troubleshooter.gateway import ApiFailure, Gateway
+from troubleshooter.gateway import Gateway
 from troubleshooter.session import AppliedFix, Session
 
 Confirm = Callable[[FixPlan], bool]

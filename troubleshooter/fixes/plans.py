@@ -13,10 +13,11 @@ from troubleshooter.diagnosis import Diagnosis, Reported, fill
 from troubleshooter.dsn.names import connection_name_problem
 from troubleshooter.dsn.roles import env_role
 from troubleshooter.errors import BadInput
+from troubleshooter.failures import ApiFailure
 from troubleshooter.fixes import commands as cmd
 from troubleshooter.fixes import iam, instance, run_edit
 from troubleshooter.fixes.base import ApplyOutcome, CauseNotPresent, FixPlan, Progress, Refused, redacted_change
-from troubleshooter.gateway import ApiFailure, Gateway
+from troubleshooter.gateway import Gateway
 from troubleshooter.model import Target
 from troubleshooter.redact import REDACTED
 

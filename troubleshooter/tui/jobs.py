@@ -52,7 +52,7 @@ def open_backend(post: Post, world: str | None, latency: float = 0.0) -> None:
 
 def list_choices(post: Post, backend: "Backend", step: str, project: str | None, region: str | None) -> None:
     """Projects (from Resource Manager), regions, or the services and jobs of a project's region."""
-    from troubleshooter.gateway import ApiFailure
+    from troubleshooter.failures import ApiFailure
 
     try:
         if step == "project":
