@@ -14,11 +14,19 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlparse
 
 from troubleshooter.apis import APIS, DEFAULT_HOSTS
 from troubleshooter.failures import ApiFailure
+
+if TYPE_CHECKING:  # the client libraries load lazily; their types are for readers and checkers
+    import proto
+    from google.api_core.operation import Operation
+    from google.api_core.retry import Retry
+    from google.auth.credentials import Credentials
+    from google.cloud.sqladmin_v1 import Operation as SqlOperation
+    from google.protobuf.message import Message as ProtoMessage
 
 Progress = Callable[[str], None]
 
@@ -143,7 +151,7 @@ def _as_failure(exc: BaseException, api: str, method: str, resource: str) -> Api
 # --------------------------------------------------------------------------- JSON <-> messages
 
 
-def message_to_dict(msg: Any) -> dict[str, Any]:
+def message_to_dict(msg: proto.Message | ProtoMessage) -> dict[str, Any]:
     """A proto-plus or protobuf message as REST JSON (camelCase, enum names)."""
     from google.protobuf import json_format
 
@@ -151,7 +159,7 @@ def message_to_dict(msg: Any) -> dict[str, Any]:
     return json_format.MessageToDict(pb, preserving_proto_field_name=False)
 
 
-def dict_to_message(cls: Any, data: Mapping[str, Any]) -> Any:
+def dict_to_message(cls: type[proto.Message] | type[ProtoMessage], data: Mapping[str, Any]) -> Any:
     """REST JSON into a proto-plus (or plain protobuf) message of class `cls`."""
     from google.protobuf import json_format
 
@@ -193,7 +201,7 @@ class Gateway:
         *,
         timeout: float = 15.0,
         deadline: float = 20.0,
-        credentials: Any = None,
+        credentials: Credentials | None = None,
     ) -> None:
         self.endpoints = endpoints or Endpoints.from_env({})
         self.timeout = timeout
@@ -420,7 +428,7 @@ class Gateway:
         op = self.call("run", "UpdateJob", job["name"], c.update_job, job=msg)
         return message_to_dict(self._wait_lro("run", "UpdateJob", job["name"], op, progress))
 
-    def _wait_lro(self, api: str, method: str, resource: str, op: Any, progress: Progress) -> Any:
+    def _wait_lro(self, api: str, method: str, resource: str, op: Operation, progress: Progress) -> Any:
         """Follow a long-running operation to its end, reporting each poll."""
         deadline = time.monotonic() + max(self.deadline, 60.0)
         polls = 0
@@ -521,7 +529,7 @@ class Gateway:
         self._wait_sql_operation(project, op, progress)
         return self.get_instance(project, instance)
 
-    def _wait_sql_operation(self, project: str, op: Any, progress: Progress) -> None:
+    def _wait_sql_operation(self, project: str, op: SqlOperation, progress: Progress) -> None:
         from google.cloud import sqladmin_v1
 
         ops = self._sql("SqlOperationsServiceClient")
@@ -582,7 +590,7 @@ class Gateway:
             if token:
                 body["pageToken"] = token
 
-            def page(body: dict[str, Any] = body, retry: Any = None, timeout: float | None = None) -> Any:
+            def page(body: dict[str, Any] = body, retry: Retry | None = None, timeout: float | None = None) -> Any:
                 def request() -> Any:
                     return connection.api_request(method="POST", path="/entries:list", data=body,
                                                   timeout=timeout)
