@@ -10,8 +10,8 @@ import pytest
 
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES
 from troubleshooter.checks import ALL, REGISTRY
-from troubleshooter.dsn import app_connections
-from troubleshooter.gateway import ApiFailure
+from troubleshooter.dsn.connections import app_connections
+from troubleshooter.failures import ApiFailure
 from troubleshooter.model import (
     CheckResult,
     Condition,

@@ -6,26 +6,25 @@ import dataclasses
 
 import pytest
 
-from troubleshooter.dsn import (
+from troubleshooter.dsn.connections import AppConnection, app_connections, app_instances
+from troubleshooter.dsn.kinds import host_kind, normalize_engine
+from troubleshooter.dsn.names import (
     CONNECTION_NAME_RE,
-    SOCKET_PATH_MAX,
-    AppConnection,
-    ParsedDsn,
-    app_connections,
-    app_instances,
     connection_name_problem,
-    env_role,
-    host_kind,
-    instance_from_socket_path,
     is_valid_connection_name,
     looks_like_project_number,
-    normalize_engine,
-    parse_dsn,
+)
+from troubleshooter.dsn.parse import parse_dsn
+from troubleshooter.dsn.parsed import ParsedDsn
+from troubleshooter.dsn.roles import env_role
+from troubleshooter.dsn.sockets import (
+    SOCKET_PATH_MAX,
+    instance_from_socket_path,
     socket_path,
     socket_path_length_problem,
-    socket_path_problem,
     socket_path_too_long,
 )
+from troubleshooter.dsn.verdicts import socket_path_problem
 
 SURVEY = "survey-bot-detection:northamerica-northeast2:bot-db"
 TWENTY = "tracepoint-d4c9d:us-east1:tracepoint-top-db"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from troubleshooter.gateway import ApiFailure, Endpoints, Gateway
+from troubleshooter.failures import ApiFailure
+from troubleshooter.gateway import Endpoints, Gateway
 from troubleshooter.sandbox import Sandbox
 from troubleshooter.world import load_world
 

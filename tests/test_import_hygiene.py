@@ -57,3 +57,12 @@ def test_the_app_module_imports_no_google_client():
     loaded = _loaded_after("import troubleshooter.tui.app, troubleshooter.tui.launch")
     heavy = sorted(m for m in loaded if m.startswith(("google.cloud", "grpc", "google.api_core")))
     assert not heavy, heavy
+
+
+@pytest.mark.parametrize("name", ["troubleshooter.failures", "troubleshooter.model", "troubleshooter.observations",
+                                  "troubleshooter.dsn.connections"])
+def test_naming_a_failed_read_loads_no_google_client(name):
+    """Checks, probes, the model and observations name an ApiFailure without the gateway's clients."""
+    loaded = _loaded_after(f"import {name}")
+    heavy = sorted(m for m in loaded if m.startswith(("google.cloud", "grpc", "google.api_core")))
+    assert not heavy and "troubleshooter.gateway" not in loaded, heavy

@@ -14,25 +14,19 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlparse
 
-# The five APIs, keyed as gcloud names them in CLOUDSDK_API_ENDPOINT_OVERRIDES_<KEY>.
-APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage")
-DEFAULT_HOSTS = {
-    "run": "run.googleapis.com",
-    "sqladmin": "sqladmin.googleapis.com",
-    "cloudresourcemanager": "cloudresourcemanager.googleapis.com",
-    "logging": "logging.googleapis.com",
-    "serviceusage": "serviceusage.googleapis.com",
-}
-SERVICE_TITLES = {
-    "run.googleapis.com": "Cloud Run Admin API",
-    "sqladmin.googleapis.com": "Cloud SQL Admin API",
-    "cloudresourcemanager.googleapis.com": "Cloud Resource Manager API",
-    "logging.googleapis.com": "Cloud Logging API",
-    "serviceusage.googleapis.com": "Service Usage API",
-}
+from troubleshooter.apis import APIS, DEFAULT_HOSTS
+from troubleshooter.failures import ApiFailure
+
+if TYPE_CHECKING:  # the client libraries load lazily; their types are for readers and checkers
+    import proto
+    from google.api_core.operation import Operation
+    from google.api_core.retry import Retry
+    from google.auth.credentials import Credentials
+    from google.cloud.sqladmin_v1 import Operation as SqlOperation
+    from google.protobuf.message import Message as ProtoMessage
 
 Progress = Callable[[str], None]
 
@@ -90,83 +84,6 @@ class Endpoints:
 
 
 # --------------------------------------------------------------------------- typed failures
-
-FAILURE_KINDS = (
-    "permission-denied",
-    "api-disabled",
-    "not-found",
-    "timeout",
-    "unreachable",
-    "unauthenticated",
-    "conflict",
-    "quota",
-    "invalid",
-    "error",
-)
-
-
-class ApiFailure(Exception):
-    """A failed Google Cloud call, typed so that it can be explained and never misread as a cause."""
-
-    def __init__(
-        self,
-        kind: str,
-        *,
-        api: str,
-        method: str,
-        resource: str = "",
-        message: str = "",
-        permission: str | None = None,
-        service: str | None = None,
-        code: int | None = None,
-    ) -> None:
-        super().__init__(message or kind)
-        self.kind = kind
-        self.api = api
-        self.method = method
-        self.resource = resource
-        self.message = message
-        self.permission = permission
-        self.service = service
-        self.code = code
-
-    def explain(self) -> str:
-        """One line saying what failed and what it would take to see it."""
-        where = f"{self.api} {self.method}" + (f" on {self.resource}" if self.resource else "")
-        if self.kind == "permission-denied":
-            need = f"permission {self.permission}" if self.permission else "a permission"
-            return f"missing {need} ({where})"
-        if self.kind == "api-disabled":
-            svc = self.service or DEFAULT_HOSTS.get(self.api, self.api)
-            return f"{SERVICE_TITLES.get(svc, svc)} ({svc}) is disabled ({where})"
-        if self.kind == "not-found":
-            return f"not found: {self.resource or where}"
-        if self.kind == "timeout":
-            return f"timed out ({where})"
-        if self.kind == "unreachable":
-            return f"could not reach the API ({where}): {self.message}"
-        if self.kind == "unauthenticated":
-            return (
-                "no valid credentials: run `gcloud auth application-default login` "
-                f"({where})"
-            )
-        if self.kind == "conflict":
-            return f"concurrent change, resource changed since it was read ({where})"
-        if self.kind == "quota":
-            return f"quota or rate limit exceeded ({where})"
-        return f"{where} failed: {self.message}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "api": self.api,
-            "method": self.method,
-            "resource": self.resource,
-            "permission": self.permission,
-            "service": self.service,
-            "explanation": self.explain(),
-        }
-
 
 _PERMISSION_RE = re.compile(r"[Pp]ermission '?([a-z][a-zA-Z]*\.[a-zA-Z]+\.[a-zA-Z]+)'? denied")
 _NOT_AUTHORIZED_RE = re.compile(r"\b(cloudsql\.[a-z]+\.[a-zA-Z]+)\b")
@@ -234,7 +151,7 @@ def _as_failure(exc: BaseException, api: str, method: str, resource: str) -> Api
 # --------------------------------------------------------------------------- JSON <-> messages
 
 
-def message_to_dict(msg: Any) -> dict[str, Any]:
+def message_to_dict(msg: proto.Message | ProtoMessage) -> dict[str, Any]:
     """A proto-plus or protobuf message as REST JSON (camelCase, enum names)."""
     from google.protobuf import json_format
 
@@ -242,7 +159,7 @@ def message_to_dict(msg: Any) -> dict[str, Any]:
     return json_format.MessageToDict(pb, preserving_proto_field_name=False)
 
 
-def dict_to_message(cls: Any, data: Mapping[str, Any]) -> Any:
+def dict_to_message(cls: type[proto.Message] | type[ProtoMessage], data: Mapping[str, Any]) -> Any:
     """REST JSON into a proto-plus (or plain protobuf) message of class `cls`."""
     from google.protobuf import json_format
 
@@ -284,7 +201,7 @@ class Gateway:
         *,
         timeout: float = 15.0,
         deadline: float = 20.0,
-        credentials: Any = None,
+        credentials: Credentials | None = None,
     ) -> None:
         self.endpoints = endpoints or Endpoints.from_env({})
         self.timeout = timeout
@@ -511,7 +428,7 @@ class Gateway:
         op = self.call("run", "UpdateJob", job["name"], c.update_job, job=msg)
         return message_to_dict(self._wait_lro("run", "UpdateJob", job["name"], op, progress))
 
-    def _wait_lro(self, api: str, method: str, resource: str, op: Any, progress: Progress) -> Any:
+    def _wait_lro(self, api: str, method: str, resource: str, op: Operation, progress: Progress) -> Any:
         """Follow a long-running operation to its end, reporting each poll."""
         deadline = time.monotonic() + max(self.deadline, 60.0)
         polls = 0
@@ -612,7 +529,7 @@ class Gateway:
         self._wait_sql_operation(project, op, progress)
         return self.get_instance(project, instance)
 
-    def _wait_sql_operation(self, project: str, op: Any, progress: Progress) -> None:
+    def _wait_sql_operation(self, project: str, op: SqlOperation, progress: Progress) -> None:
         from google.cloud import sqladmin_v1
 
         ops = self._sql("SqlOperationsServiceClient")
@@ -673,7 +590,7 @@ class Gateway:
             if token:
                 body["pageToken"] = token
 
-            def page(body: dict[str, Any] = body, retry: Any = None, timeout: float | None = None) -> Any:
+            def page(body: dict[str, Any] = body, retry: Retry | None = None, timeout: float | None = None) -> Any:
                 def request() -> Any:
                     return connection.api_request(method="POST", path="/entries:list", data=body,
                                                   timeout=timeout)

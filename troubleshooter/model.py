@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from troubleshooter.gateway import ApiFailure
+from troubleshooter.failures import ApiFailure
 
 
 class Outcome(str, enum.Enum):
@@ -193,7 +192,7 @@ class ProbeResult:
     outcome: Outcome
     summary: str = ""
     evidence: list[Evidence] = field(default_factory=list)
-    failures: list["ApiFailure"] = field(default_factory=list)
+    failures: list[ApiFailure] = field(default_factory=list)
     duration_ms: int = 0
 
     def as_dict(self) -> dict[str, Any]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from troubleshooter.dsn.connections import AppConnection
+from troubleshooter.failures import ApiFailure
 from troubleshooter.model import InstanceRef, LogMatch, RevisionInfo, RunConfig, Target
-
-if TYPE_CHECKING:
-    from troubleshooter.dsn import AppConnection
-    from troubleshooter.gateway import ApiFailure
 
 
 @dataclass
@@ -27,7 +25,7 @@ class Observations:
     run: RunConfig | None = None
     serving: RevisionInfo | None = None          # the revision taking traffic (services)
     latest: RevisionInfo | None = None           # the newest revision / job execution, if different
-    app: list["AppConnection"] | None = None
+    app: list[AppConnection] | None = None
     project_numbers: dict[str, str] = field(default_factory=dict)
     instance_refs: list[InstanceRef] = field(default_factory=list)
     instances: dict[str, dict[str, Any]] = field(default_factory=dict)        # key P:I -> DatabaseInstance
@@ -40,14 +38,14 @@ class Observations:
     log_entries_seen: int = 0
     answers: dict[str, str] = field(default_factory=dict)                     # question id -> choice
     symptoms: list[str] = field(default_factory=list)                         # entry symptoms of the walk
-    failures: dict[str, "ApiFailure"] = field(default_factory=dict)
+    failures: dict[str, ApiFailure] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
-    def fail(self, key: str, failure: "ApiFailure") -> None:
+    def fail(self, key: str, failure: ApiFailure) -> None:
         with self.lock:
             self.failures[key] = failure
 
-    def failure(self, *keys: str) -> "ApiFailure | None":
+    def failure(self, *keys: str) -> ApiFailure | None:
         """The first recorded failure among `keys` (the reason a fact is unknown)."""
         for k in keys:
             if k in self.failures:

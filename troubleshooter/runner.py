@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
-from troubleshooter.gateway import ApiFailure, Gateway
+from troubleshooter.failures import ApiFailure
+from troubleshooter.gateway import Gateway
 from troubleshooter.model import Outcome, ProbeResult, Target
 from troubleshooter.observations import Observations
 from troubleshooter.probes.base import Fetcher, Probe, ProbeContext

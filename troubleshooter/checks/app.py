@@ -39,12 +39,14 @@ from troubleshooter.checks.helpers import (
     unknown,
     var,
 )
-from troubleshooter.dsn import env_role, normalize_engine, socket_path_problem
+from troubleshooter.dsn.kinds import normalize_engine
+from troubleshooter.dsn.roles import env_role
+from troubleshooter.dsn.verdicts import socket_path_problem
 from troubleshooter.model import CheckResult, Evidence
 from troubleshooter.observations import Observations
 
 if TYPE_CHECKING:
-    from troubleshooter.dsn import AppConnection
+    from troubleshooter.dsn.connections import AppConnection
 
 # (app connection or None when the operator answered, instance, address type PRIMARY|PRIVATE)
 DirectTarget = tuple[Union["AppConnection", None], dict[str, Any], str]

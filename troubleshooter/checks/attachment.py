@@ -40,7 +40,8 @@ from troubleshooter.checks.helpers import (
     unknown,
     var,
 )
-from troubleshooter.dsn import SOCKET_PATH_MAX, connection_name_problem, socket_path
+from troubleshooter.dsn.names import connection_name_problem
+from troubleshooter.dsn.sockets import SOCKET_PATH_MAX, socket_path
 from troubleshooter.model import CheckResult, Evidence, InstanceRef
 from troubleshooter.observations import Observations
 

@@ -37,7 +37,7 @@ from troubleshooter.model import CheckResult, Evidence, LogMatch
 from troubleshooter.observations import Observations
 
 if TYPE_CHECKING:
-    from troubleshooter.dsn import AppConnection
+    from troubleshooter.dsn.connections import AppConnection
 
 _IAM_USER_TYPES = ("CLOUD_IAM_SERVICE_ACCOUNT", "CLOUD_IAM_USER", "CLOUD_IAM_GROUP_SERVICE_ACCOUNT",
                    "CLOUD_IAM_GROUP_USER")

@@ -18,7 +18,7 @@ from troubleshooter.model import (
 from troubleshooter.observations import Observations
 
 if TYPE_CHECKING:
-    from troubleshooter.dsn import AppConnection
+    from troubleshooter.dsn.connections import AppConnection
 
 # Probe ids (as registered in troubleshooter.probes) and the API each fact came from.
 P_RUN = "run-config"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from troubleshooter.failures import ApiFailure
 from troubleshooter.fixes.base import MAX_ATTEMPTS, ApplyOutcome, Progress, Refused
 from troubleshooter.fixes.commands import CLIENT_ROLE
-from troubleshooter.gateway import ApiFailure, Gateway
+from troubleshooter.gateway import Gateway
 
 # Least privilege: the only role a fix grants. Everything broader is refused, never "upgraded to".
 ALLOWED_ROLES = frozenset({CLIENT_ROLE})

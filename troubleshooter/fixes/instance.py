@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, Callable
 
 from troubleshooter.fixes.base import ApplyOutcome, Progress, Refused
 from troubleshooter.gateway import Gateway
@@ -48,7 +48,8 @@ def authorized(instance: dict[str, Any]) -> list[dict[str, Any]]:
     return list(((instance.get("settings") or {}).get("ipConfiguration") or {}).get("authorizedNetworks") or [])
 
 
-def patch(gateway: Gateway, project: str, instance: str, body_for: Any, progress: Progress,
+def patch(gateway: Gateway, project: str, instance: str,
+          body_for: Callable[[dict[str, Any]], dict[str, Any] | None], progress: Progress,
           describe: str) -> ApplyOutcome:
     """Read the instance, build the body from it (only changed fields), patch, follow the operation."""
     before = gateway.get_instance(project, instance)

@@ -10,12 +10,14 @@ from typing import Any, Callable, Mapping
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES
 from troubleshooter.checks.helpers import app_names, clean, instance_for_name, short
 from troubleshooter.diagnosis import Diagnosis, Reported, fill
-from troubleshooter.dsn import connection_name_problem, env_role
+from troubleshooter.dsn.names import connection_name_problem
+from troubleshooter.dsn.roles import env_role
 from troubleshooter.errors import BadInput
+from troubleshooter.failures import ApiFailure
 from troubleshooter.fixes import commands as cmd
 from troubleshooter.fixes import iam, instance, run_edit
 from troubleshooter.fixes.base import ApplyOutcome, CauseNotPresent, FixPlan, Progress, Refused, redacted_change
-from troubleshooter.gateway import ApiFailure, Gateway
+from troubleshooter.gateway import Gateway
 from troubleshooter.model import Target
 from troubleshooter.redact import REDACTED
 

@@ -6,8 +6,9 @@ import copy
 from typing import Any, Callable
 
 from troubleshooter.checks.helpers import clean
+from troubleshooter.failures import ApiFailure
 from troubleshooter.fixes.base import MAX_ATTEMPTS, ApplyOutcome, Progress, Refused
-from troubleshooter.gateway import ApiFailure, Gateway
+from troubleshooter.gateway import Gateway
 from troubleshooter.model import Target
 
 Resource = dict[str, Any]

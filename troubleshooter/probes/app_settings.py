@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from troubleshooter.dsn import AppConnection, app_connections
+from troubleshooter.dsn.connections import AppConnection, app_connections
 from troubleshooter.model import Evidence, InstanceRef, Outcome, ProbeResult, RunConfig
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import RUN_API, split_connection_name

@@ -8,7 +8,8 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypeVar
 
-from troubleshooter.gateway import ApiFailure, Gateway
+from troubleshooter.failures import ApiFailure
+from troubleshooter.gateway import Gateway
 from troubleshooter.model import Outcome, ProbeResult, Target
 from troubleshooter.observations import Observations
 

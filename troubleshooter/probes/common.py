@@ -6,8 +6,8 @@ import ipaddress
 from concurrent.futures import Future
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
-from troubleshooter.dsn import AppConnection
-from troubleshooter.gateway import ApiFailure
+from troubleshooter.dsn.connections import AppConnection
+from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Condition, InstanceRef
 from troubleshooter.probes.base import ProbeContext
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from troubleshooter.gateway import ApiFailure
+from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, Outcome, ProbeResult, RunConfig, VpcAccess
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import (

@@ -16,7 +16,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
-from troubleshooter.gateway import ApiFailure
+from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, Outcome, ProbeResult
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import USAGE_API, projects_of, record, settle

@@ -22,7 +22,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any, Mapping
 
-from troubleshooter.gateway import ApiFailure
+from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, Outcome, ProbeResult, RevisionInfo, RunConfig
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import (

@@ -54,7 +54,7 @@ def open_workspace(post: Post, world: str | None, latency: float = 0.0, graph: "
 
 def list_choices(post: Post, workspace: "Workspace", step: str, project: str | None, region: str | None) -> None:
     """Projects (from Resource Manager), regions, or the services and jobs of a project's region."""
-    from troubleshooter.gateway import ApiFailure
+    from troubleshooter.failures import ApiFailure
 
     try:
         if step == "project":
