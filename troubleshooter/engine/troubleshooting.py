@@ -16,7 +16,7 @@ from troubleshooter.engine.workspace import Workspace
 from troubleshooter.errors import BadInput, CloudUnreachable
 from troubleshooter.fixes.base import FixPlan, Progress, Refused, no_progress
 from troubleshooter.fixes.plans import plan_fix
-from troubleshooter.gateway import ApiFailure
+from troubleshooter.failures import ApiFailure
 from troubleshooter.graph import Walk
 from troubleshooter.model import Target
 from troubleshooter.runner import Listener, ProbeEvent

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Callable
 
 from textual.message import Message
 
+from troubleshooter.failures import ApiFailure
 from troubleshooter.tui import messages as m
 
 if TYPE_CHECKING:
@@ -54,8 +55,6 @@ def open_workspace(post: Post, world: str | None, latency: float = 0.0, graph: "
 
 def list_choices(post: Post, workspace: "Workspace", step: str, project: str | None, region: str | None) -> None:
     """Projects (from Resource Manager), regions, or the services and jobs of a project's region."""
-    from troubleshooter.failures import ApiFailure
-
     try:
         if step == "project":
             found = workspace.gateway.search_projects("")
