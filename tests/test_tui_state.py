@@ -43,7 +43,7 @@ def run(name: str, graph, answers: dict[str, str] | None = None):
 def test_symptom_first_then_probes_conclude_once(graph):
     state, probe_run, finished = run("telepay-missing-attachment", graph)
     assert state.choose(["socket-not-found"]) is None          # nothing finished yet: all pending
-    assert all(s.pending for s in state.walk.steps if s.node.kind == "check" and s.node.spec.probes)
+    assert all(s.pending for s in state.walk.steps if s.node.kind == "check" and s.node.probes)
     concluded = [d for d in (state.probe_finished(probe_run, r) for r in finished) if d is not None]
     assert len(concluded) == 1                                 # exactly one Diagnosis, at the last probe
     state.add(concluded[0])

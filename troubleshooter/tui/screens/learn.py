@@ -42,7 +42,7 @@ def describe(graph: "DecisionGraph", node: "Node") -> str:
         parts += ["**Why it matters.** " + node.why, ""]
     if spec.examples:
         parts += ["**Error text that means this**", ""] + [f"- `{e}`" for e in spec.examples] + [""]
-    if spec.probes:
+    if node.probes:
         parts += ["**Probes:** " + ", ".join(f"`{p}`" for p in spec.probes), ""]
     if spec.choices:
         parts += ["**Choices**", ""] + [f"- `{k}`: {v}" for k, v in spec.choices.items()] + [""]
