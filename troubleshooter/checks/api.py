@@ -99,5 +99,6 @@ def evaluate(obs: Facts) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("sqladmin-api-disabled", probes=(USAGE, SQL), judge=evaluate),
+    Check.reporting("sqladmin-api-disabled", probes=(RUN_CONFIG, PROJECT, APP, SQL, USAGE, DBUSERS),
+                    judge=evaluate),
 )

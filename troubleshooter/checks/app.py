@@ -14,7 +14,7 @@ from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.logs import log_ev
 from troubleshooter.facts.names import clean
 from troubleshooter.facts.read import Facts
-from troubleshooter.facts.sources import APP, LOGS, RUN_CONFIG, SQL
+from troubleshooter.facts.sources import APP, LOGS, RUN_CONFIG, SERVING, SQL
 from troubleshooter.facts.workload import run_ev
 from troubleshooter.model import CheckResult, Evidence
 
@@ -396,16 +396,16 @@ def dsn_rejected_by_validator(obs: Facts) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("app-uses-localhost-tcp", probes=(APP, RUN_CONFIG, LOGS),
+    Check.reporting("app-uses-localhost-tcp", probes=(RUN_CONFIG, SERVING, APP, SQL, LOGS),
                     judge=app_uses_localhost_tcp),
-    Check.reporting("app-uses-public-ip-unauthorized", probes=(APP, SQL, RUN_CONFIG, LOGS),
+    Check.reporting("app-uses-public-ip-unauthorized", probes=(RUN_CONFIG, SERVING, APP, SQL, LOGS),
                     judge=app_uses_public_ip_unauthorized),
-    Check.reporting("ssl-required-for-direct-tcp", probes=(APP, SQL),
+    Check.reporting("ssl-required-for-direct-tcp", probes=(RUN_CONFIG, SERVING, APP, SQL),
                     judge=ssl_required_for_direct_tcp),
-    Check.reporting("connector-enforcement-blocks-direct", probes=(APP, SQL),
+    Check.reporting("connector-enforcement-blocks-direct", probes=(RUN_CONFIG, SERVING, APP, SQL),
                     judge=connector_enforcement_blocks_direct),
-    Check.reporting("socket-path-wrong-for-engine", probes=(APP, SQL),
+    Check.reporting("socket-path-wrong-for-engine", probes=(RUN_CONFIG, APP, SQL),
                     judge=socket_path_wrong_for_engine),
-    Check.reporting("dsn-rejected-by-validator", probes=(APP, LOGS),
+    Check.reporting("dsn-rejected-by-validator", probes=(RUN_CONFIG, SERVING, APP, LOGS),
                     judge=dsn_rejected_by_validator),
 )

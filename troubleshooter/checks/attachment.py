@@ -15,7 +15,7 @@ from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.logs import log_ev, names_in_logs
 from troubleshooter.facts.names import clean
 from troubleshooter.facts.read import Facts
-from troubleshooter.facts.sources import APP, LOGS, RUN_CONFIG, SERVING, SQL, SQL_API
+from troubleshooter.facts.sources import APP, LOGS, PROJECT, RUN_CONFIG, SERVING, SQL, SQL_API
 from troubleshooter.facts.workload import run_ev
 from troubleshooter.model import CheckResult, Evidence, InstanceRef, LogMatch
 
@@ -495,14 +495,14 @@ def socket_path_too_long(obs: Facts) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("cloudsql-not-attached", probes=(RUN_CONFIG, SERVING, APP, LOGS, SQL),
+    Check.reporting("cloudsql-not-attached", probes=(RUN_CONFIG, SERVING, APP, SQL, LOGS),
                     judge=cloudsql_not_attached),
     Check.reporting("connection-name-malformed", probes=(RUN_CONFIG, SERVING, APP, SQL, LOGS),
                     judge=connection_name_malformed),
     Check.reporting("connection-name-mismatch", probes=(RUN_CONFIG, SERVING, APP, SQL, LOGS),
                     judge=connection_name_mismatch),
-    Check.reporting("instance-not-found", probes=(SQL, APP, RUN_CONFIG),
+    Check.reporting("instance-not-found", probes=(RUN_CONFIG, PROJECT, APP, SQL),
                     judge=instance_not_found),
-    Check.reporting("socket-path-too-long", probes=(RUN_CONFIG, APP, SQL),
+    Check.reporting("socket-path-too-long", probes=(RUN_CONFIG, SERVING, APP, SQL),
                     judge=socket_path_too_long),
 )

@@ -274,14 +274,14 @@ def admin_api_quota_exceeded(obs: Facts) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("database-not-found", probes=(APP, DBUSERS, SQL, LOGS),
+    Check.reporting("database-not-found", probes=(RUN_CONFIG, APP, SQL, DBUSERS, LOGS),
                     judge=database_not_found),
-    Check.reporting("db-user-not-found", probes=(APP, DBUSERS, SQL),
+    Check.reporting("db-user-not-found", probes=(RUN_CONFIG, APP, SQL, DBUSERS),
                     judge=db_user_not_found),
-    Check.reporting("password-authentication-failed", probes=(LOGS, DBUSERS, APP),
+    Check.reporting("password-authentication-failed", probes=(APP, SQL, DBUSERS, LOGS),
                     judge=password_authentication_failed),
-    Check.reporting("too-many-connections", probes=(LOGS, RUN_CONFIG, SQL),
+    Check.reporting("too-many-connections", probes=(RUN_CONFIG, APP, SQL, LOGS),
                     judge=too_many_connections),
-    Check.reporting("admin-api-quota-exceeded", probes=(LOGS, RUN_CONFIG),
+    Check.reporting("admin-api-quota-exceeded", probes=(RUN_CONFIG, LOGS),
                     judge=admin_api_quota_exceeded),
 )

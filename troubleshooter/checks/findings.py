@@ -154,12 +154,12 @@ def public_ip_allows_unencrypted(obs: Facts) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("authorized-networks-open-to-world", probes=(SQL,),
+    Check.reporting("authorized-networks-open-to-world", probes=(RUN_CONFIG, APP, SQL),
                     judge=authorized_networks_open_to_world),
     Check.reporting("plaintext-secret-in-env", probes=(RUN_CONFIG, SERVING),
                     judge=plaintext_secret_in_env),
-    Check.reporting("overprivileged-runtime-sa", probes=(RUN_CONFIG, IAM),
+    Check.reporting("overprivileged-runtime-sa", probes=(RUN_CONFIG, PROJECT, APP, SQL, IAM),
                     judge=overprivileged_runtime_sa),
-    Check.reporting("public-ip-allows-unencrypted", probes=(SQL,),
+    Check.reporting("public-ip-allows-unencrypted", probes=(RUN_CONFIG, APP, SQL),
                     judge=public_ip_allows_unencrypted),
 )

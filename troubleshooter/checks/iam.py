@@ -8,7 +8,7 @@ from troubleshooter.checks.verdicts import combine, failed, unknown
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.policy import CLIENT_ROLES, sa_is_known
 from troubleshooter.facts.read import Facts
-from troubleshooter.facts.sources import APP, CRM_API, IAM, PROJECT, RUN_CONFIG, SQL
+from troubleshooter.facts.sources import APP, CRM_API, IAM, PROJECT, RUN_CONFIG, SERVING, SQL
 from troubleshooter.model import CheckResult, Evidence, InstanceRef
 
 ROLE = "roles/cloudsql.client"
@@ -88,6 +88,7 @@ def missing_cloudsql_client_role(obs: Facts) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("missing-cloudsql-client-role", probes=(RUN_CONFIG, IAM, APP),
+    Check.reporting("missing-cloudsql-client-role",
+                    probes=(RUN_CONFIG, SERVING, PROJECT, APP, SQL, IAM),
                     judge=missing_cloudsql_client_role),
 )

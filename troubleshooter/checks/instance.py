@@ -72,6 +72,6 @@ def instance_not_runnable(obs: Facts) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("instance-stopped", probes=(SQL,), judge=instance_stopped),
-    Check.reporting("instance-not-runnable", probes=(SQL,), judge=instance_not_runnable),
+    Check.reporting("instance-stopped", probes=(RUN_CONFIG, APP, SQL), judge=instance_stopped),
+    Check.reporting("instance-not-runnable", probes=(RUN_CONFIG, APP, SQL), judge=instance_not_runnable),
 )

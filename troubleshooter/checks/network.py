@@ -205,10 +205,10 @@ def all_traffic_egress_to_public_ip(obs: Facts) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("private-ip-without-vpc-egress", probes=(RUN_CONFIG, SQL, APP),
+    Check.reporting("private-ip-without-vpc-egress", probes=(RUN_CONFIG, APP, SQL),
                     judge=private_ip_without_vpc_egress),
-    Check.reporting("vpc-network-mismatch", probes=(RUN_CONFIG, SQL, APP),
+    Check.reporting("vpc-network-mismatch", probes=(RUN_CONFIG, APP, SQL),
                     judge=vpc_network_mismatch),
-    Check.reporting("all-traffic-egress-to-public-ip", probes=(RUN_CONFIG, SQL),
+    Check.reporting("all-traffic-egress-to-public-ip", probes=(RUN_CONFIG, APP, SQL),
                     judge=all_traffic_egress_to_public_ip),
 )

@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.read import Facts
-from troubleshooter.facts.sources import APP, RUN_API
+from troubleshooter.facts.sources import APP, RUN_API, RUN_CONFIG
 from troubleshooter.model import CheckResult, Evidence, Outcome
 from troubleshooter.observations import Observations
 
@@ -62,7 +62,7 @@ ROUTE_CHECKS: dict[str, RouteCheck] = {
     c.id: c
     for c in (
         RouteCheck("app-settings-readable", None,
-                   (APP,), _settings_readable),
+                   (RUN_CONFIG, APP), _settings_readable),
         RouteCheck("any-root-cause", None, (), _conclusion),
     )
 }

@@ -259,7 +259,8 @@ class Facts:
                 return inst
             ref = self.ref_for(name)
             if ref is not None:
-                return f"instance {ref.key} could not be read: {self.reason(FactKey.instance(ref.project, ref.instance))}"
+                why = self.reason(FactKey.instance(ref.project, ref.instance))
+                return f"instance {ref.key} could not be read: {why}"
             return f"instance {clean(name)!r} was not read"
         dsn = conn.dsn
         if dsn is not None and dsn.host_kind == "ip" and dsn.host:
