@@ -8,10 +8,10 @@ from typing import Any, Callable
 
 import pytest
 
-from troubleshooter.facts.keys import FactKey
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES
 from troubleshooter.checks import ALL, REGISTRY
 from troubleshooter.dsn import app_connections
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.gateway import ApiFailure
 from troubleshooter.model import (
     CheckResult,

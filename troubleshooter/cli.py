@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 import click
 
 from troubleshooter.errors import BadInput, CloudUnreachable
+from troubleshooter.facts.keys import FactKey
 
 FORMATS = ("text", "json", "markdown")
 
@@ -76,7 +77,7 @@ def _world_target(loaded: Any) -> Any:
 
 def _check_target_readable(diagnosis: Any) -> None:
     """A target we could not read at all is not a diagnosis: exit 2 (not found) or 3 (access)."""
-    failure = diagnosis.obs.failure("run")
+    failure = diagnosis.obs.failure(FactKey.run())
     if failure is None:
         return
     if failure.kind == "not-found":

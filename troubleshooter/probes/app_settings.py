@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from troubleshooter.facts import sources
 from troubleshooter.dsn import AppConnection, app_connections
+from troubleshooter.facts import sources
 from troubleshooter.model import Evidence, InstanceRef, Outcome, ProbeResult, RunConfig
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import split_connection_name

@@ -6,8 +6,8 @@ import ipaddress
 from concurrent.futures import Future
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
-from troubleshooter.facts.keys import FactKey
 from troubleshooter.dsn import AppConnection
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.names import clean as clean_name
 from troubleshooter.gateway import ApiFailure
 from troubleshooter.model import Condition, InstanceRef

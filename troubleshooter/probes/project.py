@@ -11,8 +11,8 @@ Permission: `resourcemanager.projects.get`.
 from __future__ import annotations
 
 from troubleshooter.facts import sources
-from troubleshooter.facts.names import short
 from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.names import short
 from troubleshooter.model import Evidence, Outcome, ProbeResult
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import record, settle

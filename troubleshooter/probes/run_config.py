@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from troubleshooter.facts import sources
-from troubleshooter.facts.names import short
 from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.names import short
 from troubleshooter.gateway import ApiFailure
 from troubleshooter.model import Evidence, Outcome, ProbeResult, RunConfig, VpcAccess
 from troubleshooter.probes.base import Probe, ProbeContext

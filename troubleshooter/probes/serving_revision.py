@@ -23,8 +23,8 @@ from concurrent.futures import Future
 from typing import Any, Mapping
 
 from troubleshooter.facts import sources
-from troubleshooter.facts.names import short
 from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.names import short
 from troubleshooter.gateway import ApiFailure
 from troubleshooter.model import Evidence, Outcome, ProbeResult, RevisionInfo, RunConfig
 from troubleshooter.probes.base import Probe, ProbeContext
