@@ -11,6 +11,7 @@ import pytest
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES
 from troubleshooter.checks import ALL, REGISTRY
 from troubleshooter.dsn.connections import app_connections
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import (
     CheckResult,
@@ -166,7 +167,7 @@ def make_obs(
     iam: dict[str, dict[str, Any]] | None = None,
     services: dict[str, bool] | None = None,
     logs: dict[str, LogMatch] | None = None,
-    failures: dict[str, ApiFailure] | None = None,
+    failures: dict[FactKey, ApiFailure] | None = None,
     answers: dict[str, str] | None = None,
     databases: dict[str, list[str]] | None = None,
     users: dict[str, list[dict[str, Any]]] | None = None,
@@ -189,13 +190,13 @@ def make_obs(
         known = {r.key for r in obs.instance_refs}
         obs.instance_refs += [ref for ref, _ in ip_matched_refs(app_ip_hosts(obs.app), instances, known)]
     else:
-        failures.setdefault("run", denied("run", "GetService", SERVICE, "run.services.get"))
+        failures.setdefault(FactKey.run(), denied("run", "GetService", SERVICE, "run.services.get"))
     by_key = {f"{i['project']}:{i['name']}": i for i in instances}
     for ref in obs.instance_refs:
-        if ref.key in by_key and f"instance:{ref.key}" not in failures:
+        if ref.key in by_key and FactKey.instance(ref.project, ref.instance) not in failures:
             obs.instances[ref.key] = by_key[ref.key]
-        elif ref.key not in by_key and f"instance:{ref.key}" not in failures and ref.instance:
-            failures[f"instance:{ref.key}"] = not_found(ref.key)
+        elif ref.key not in by_key and FactKey.instance(ref.project, ref.instance) not in failures and ref.instance:
+            failures[FactKey.instance(ref.project, ref.instance)] = not_found(ref.key)
     for i in instances:
         obs.project_instances.setdefault(i["project"], []).append(i)
     obs.iam = {P: policy(client_binding())} if iam is None else iam
@@ -229,7 +230,7 @@ def leaky_env(url: str) -> list[dict[str, Any]]:
 SECRET_URL_ENV = [secret("DATABASE_URL", "db-url")]
 IP_URL = f"postgresql://app:{PASSWORD}@{PUBLIC_IP}:5432/shop"
 PRIVATE_ONLY = dict(public=None, private=PRIVATE_IP, network=NET)
-FAIL_LOGS = {"logs": ApiFailure("permission-denied", api="logging", method="ListLogEntries",
+FAIL_LOGS = {FactKey.logs(): ApiFailure("permission-denied", api="logging", method="ListLogEntries",
                                 resource=f"projects/{P}", permission="logging.logEntries.list")}
 
 
@@ -255,7 +256,7 @@ CASES: dict[str, dict[str, Case]] = {
         "failed": lambda: make_obs(services={f"{P}:sqladmin.googleapis.com": False}),
         "ok": lambda: make_obs(),
         "uncertain": lambda: make_obs(services={}, failures={
-            f"usage:{P}:sqladmin.googleapis.com": denied("serviceusage", "GetService", P,
+            FactKey.usage(P, "sqladmin.googleapis.com"): denied("serviceusage", "GetService", P,
                                                         "serviceusage.services.get")}),
     },
     "latest-revision-not-ready": {
@@ -285,7 +286,7 @@ CASES: dict[str, dict[str, Case]] = {
         "failed": lambda: make_obs(run_cfg(attached=(f"{P}:{R}:shop-db-old",), env=[])),
         "ok": lambda: make_obs(),
         "uncertain": lambda: make_obs(failures={
-            f"instance:{P}:{I}": denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+            FactKey.instance(P, I): denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
     },
     "socket-path-too-long": {
         "failed": lambda: make_obs(
@@ -294,19 +295,19 @@ CASES: dict[str, dict[str, Case]] = {
         "ok": lambda: make_obs(),
         "uncertain": lambda: make_obs(
             run_cfg(attached=(LONG_CN,), env=[]), instances=[],
-            failures={f"instance:{LONG_P}:{LONG_I}": denied("sqladmin", "Get", "x", "cloudsql.instances.get")}),
+            failures={FactKey.instance(LONG_P, LONG_I): denied("sqladmin", "Get", "x", "cloudsql.instances.get")}),
     },
     "missing-cloudsql-client-role": {
         "failed": lambda: make_obs(iam={P: policy(("roles/viewer", f"serviceAccount:{SA}"))}),
         "ok": lambda: make_obs(),
         "uncertain": lambda: make_obs(iam={}, failures={
-            f"iam:{P}": denied("cloudresourcemanager", "GetIamPolicy", f"projects/{P}",
+            FactKey.iam(P): denied("cloudresourcemanager", "GetIamPolicy", f"projects/{P}",
                                "resourcemanager.projects.getIamPolicy")}),
     },
     "instance-stopped": {
         "failed": lambda: make_obs(instances=[instance(policy="NEVER")]),
         "ok": lambda: make_obs(),
-        "uncertain": lambda: make_obs(failures={f"instance:{P}:{I}": ApiFailure(
+        "uncertain": lambda: make_obs(failures={FactKey.instance(P, I): ApiFailure(
             "api-disabled", api="sqladmin", method="Get", resource=f"{P}:{I}",
             service="sqladmin.googleapis.com")}),
     },
@@ -314,14 +315,14 @@ CASES: dict[str, dict[str, Case]] = {
         "failed": lambda: make_obs(instances=[instance(state="SUSPENDED", suspensionReason=["BILLING_ISSUE"])]),
         "ok": lambda: make_obs(),
         "uncertain": lambda: make_obs(failures={
-            f"instance:{P}:{I}": denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+            FactKey.instance(P, I): denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
     },
     "private-ip-without-vpc-egress": {
         "failed": lambda: make_obs(instances=[instance(**PRIVATE_ONLY)]),
         "ok": lambda: make_obs(run_cfg(vpc=VpcAccess(network="prod-vpc", subnetwork="run-subnet")),
                                instances=[instance(**PRIVATE_ONLY)]),
         "uncertain": lambda: make_obs(failures={
-            f"instance:{P}:{I}": denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+            FactKey.instance(P, I): denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
     },
     "vpc-network-mismatch": {
         "failed": lambda: make_obs(run_cfg(vpc=VpcAccess(network="legacy-vpc", subnetwork="s")),
@@ -390,13 +391,13 @@ CASES: dict[str, dict[str, Case]] = {
         "failed": lambda: make_obs(run_cfg(env=plain(INSTANCE_CONNECTION_NAME=CN, DB_USER="app", DB_NAME="shopdb"))),
         "ok": lambda: make_obs(),
         "uncertain": lambda: make_obs(databases={}, failures={
-            f"databases:{P}:{I}": denied("sqladmin", "List", f"{P}:{I}", "cloudsql.databases.list")}),
+            FactKey.databases(P, I): denied("sqladmin", "List", f"{P}:{I}", "cloudsql.databases.list")}),
     },
     "db-user-not-found": {
         "failed": lambda: make_obs(run_cfg(env=plain(INSTANCE_CONNECTION_NAME=CN, DB_USER="ghost", DB_NAME="shop"))),
         "ok": lambda: make_obs(),
         "uncertain": lambda: make_obs(users={}, failures={
-            f"users:{P}:{I}": denied("sqladmin", "List", f"{P}:{I}", "cloudsql.users.list")}),
+            FactKey.users(P, I): denied("sqladmin", "List", f"{P}:{I}", "cloudsql.users.list")}),
     },
     "password-authentication-failed": {
         "failed": lambda: make_obs(logs={"auth-failed": logmatch(
@@ -421,7 +422,7 @@ CASES: dict[str, dict[str, Case]] = {
         "failed": lambda: make_obs(instances=[instance(nets=("0.0.0.0/0", "203.0.113.7/32"))]),
         "ok": lambda: make_obs(instances=[instance(nets=("203.0.113.7/32", "198.51.0.0/16"))]),
         "uncertain": lambda: make_obs(failures={
-            f"instance:{P}:{I}": denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+            FactKey.instance(P, I): denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
     },
     "plaintext-secret-in-env": {
         "failed": lambda: make_obs(run_cfg(env=leaky_env(f"postgresql://app:{PASSWORD}@/shop?host=/cloudsql/{CN}"))),
@@ -432,7 +433,7 @@ CASES: dict[str, dict[str, Case]] = {
         "failed": lambda: make_obs(iam={P: policy(("roles/editor", f"serviceAccount:{SA}"))}),
         "ok": lambda: make_obs(),
         "uncertain": lambda: make_obs(iam={}, failures={
-            f"iam:{P}": denied("cloudresourcemanager", "GetIamPolicy", f"projects/{P}",
+            FactKey.iam(P): denied("cloudresourcemanager", "GetIamPolicy", f"projects/{P}",
                                "resourcemanager.projects.getIamPolicy")}),
     },
     "public-ip-allows-unencrypted": {
@@ -440,7 +441,7 @@ CASES: dict[str, dict[str, Case]] = {
                                                        nets=("203.0.113.7/32",))]),
         "ok": lambda: make_obs(instances=[instance(ssl_mode="ENCRYPTED_ONLY", nets=("203.0.113.7/32",))]),
         "uncertain": lambda: make_obs(failures={
-            f"instance:{P}:{I}": denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+            FactKey.instance(P, I): denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
     },
 }
 
@@ -494,7 +495,7 @@ def test_uncertain_says_why(check_id: str, case: str) -> None:
 
 
 def test_api_disabled_seen_through_a_failed_instance_read() -> None:
-    obs = make_obs(services={}, failures={f"instance:{P}:{I}": ApiFailure(
+    obs = make_obs(services={}, failures={FactKey.instance(P, I): ApiFailure(
         "api-disabled", api="sqladmin", method="Get", resource=f"{P}:{I}", service="sqladmin.googleapis.com",
         message=f"Cloud SQL Admin API has not been used in project {NUMBER} before or it is disabled.")})
     r = check("sqladmin-api-disabled", obs)
@@ -502,7 +503,7 @@ def test_api_disabled_seen_through_a_failed_instance_read() -> None:
 
 
 def test_api_disabled_in_our_own_quota_project_is_not_the_targets() -> None:
-    obs = make_obs(services={}, failures={f"instance:{P}:{I}": ApiFailure(
+    obs = make_obs(services={}, failures={FactKey.instance(P, I): ApiFailure(
         "api-disabled", api="sqladmin", method="Get", resource=f"{P}:{I}", service="sqladmin.googleapis.com",
         message="Cloud SQL Admin API has not been used in project 999 before or it is disabled.")})
     assert check("sqladmin-api-disabled", obs).outcome == Outcome.UNCERTAIN
@@ -665,7 +666,7 @@ def test_role_cross_project_uses_the_instance_project() -> None:
 
 def test_role_unknown_default_sa() -> None:
     obs = make_obs(run_cfg(sa="", default_sa=True), failures={
-        f"project:{P}": denied("cloudresourcemanager", "GetProject", P, "resourcemanager.projects.get")})
+        FactKey.project(P): denied("cloudresourcemanager", "GetProject", P, "resourcemanager.projects.get")})
     r = check("missing-cloudsql-client-role", obs)
     assert r.outcome == Outcome.UNCERTAIN and "resourcemanager.projects.get" in r.summary
 

@@ -32,7 +32,7 @@ def live(name: str, graph, answers: dict[str, str] | None = None):
 def test_symptom_first_then_probes_conclude_once(graph):
     engine, run, finished = live("telepay-missing-attachment", graph)
     assert engine.choose(["socket-not-found"]) is None          # nothing finished yet: all pending
-    checks = [s for s in engine.walk.steps if s.node.kind == "check" and s.node.spec.probes]
+    checks = [s for s in engine.walk.steps if s.node.kind == "check" and s.node.probes]
     assert checks and all(s.pending for s in checks)
     concluded = [d for d in (engine.probe_event(run, e) for e in finished) if d is not None]
     assert len(concluded) == 1                                  # exactly one Diagnosis, at the last probe

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -124,8 +125,12 @@ def test_unknown_check_probe_and_fix_are_rejected():
     known = {"known_checks": {**REGISTRY, **ROUTE_CHECKS}, "known_probes": PROBES, "known_fixes": FIX_IDS}
     with pytest.raises(BadInput, match=r"node check:attachment: unknown check 'nope'"):
         _build(_tree(**{"check:attachment": {"check": "nope"}}), **known)
-    with pytest.raises(BadInput, match=r"node check:attachment: unknown probe 'telepathy'"):
-        _build(_tree(**{"check:attachment": {"probes": ["telepathy"]}}), **known)
+    psychic = dataclasses.replace(REGISTRY["cloudsql-not-attached"], probes=("run-config", "telepathy"))
+    with pytest.raises(BadInput, match=r"node check:attachment: check 'cloudsql-not-attached' reads "
+                                       r"unknown probe 'telepathy'"):
+        _build(_tree(), **{**known, "known_checks": {**known["known_checks"], "cloudsql-not-attached": psychic}})
+    with pytest.raises(BadInput, match=r"node check:attachment field probes: Extra inputs"):
+        _build(_tree(**{"check:attachment": {"probes": ["run-config"]}}), **known)  # the check declares them
     with pytest.raises(BadInput, match=r"node cause:instance-stopped: unknown fix 'magic'"):
         _build(_tree(**{"cause:instance-stopped": {"fix": {"id": "magic", "automatic": True}}}), **known)
 

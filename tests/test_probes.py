@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import pytest
 
 from troubleshooter import probes
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.gateway import Gateway
 from troubleshooter.model import Outcome, ProbeResult, Target
 from troubleshooter.observations import Observations
@@ -246,7 +247,7 @@ def test_default_service_account_unknown_when_the_project_cannot_be_read() -> No
     assert run.obs.run.service_account_is_default
     assert run.results["run-config"].outcome is Outcome.UNCERTAIN
     assert run.results["project"].outcome is Outcome.UNCERTAIN
-    assert run.obs.failures[f"project:{P}"].permission == "resourcemanager.projects.get"
+    assert run.obs.failures[FactKey.project(P)].permission == "resourcemanager.projects.get"
     assert run.counts["cloudresourcemanager.GetProject"] == 1  # shared, not retried per probe
     assert run.results["iam"].evidence[0].value == "n/a"
 
@@ -272,7 +273,7 @@ def test_missing_target_fails_run_config_and_skips_what_depends_on_it() -> None:
     run = run_world(world)
     assert run.results["run-config"].outcome is Outcome.FAILED
     assert run.failure_kinds("run-config") == ["not-found"]
-    assert run.obs.failures["run"].kind == "not-found"
+    assert run.obs.failures[FactKey.run()].kind == "not-found"
     for probe in ("serving-revision", "app-settings", "sql-instances", "databases-users"):
         assert run.results[probe].outcome is Outcome.SKIPPED, probe
 
@@ -370,8 +371,8 @@ def test_missing_instance_is_a_fact_with_the_existing_instances_listed() -> None
         f"{P}:{R}:shop-dbb", f"data-hub:{R}:ledgr",
     ]
     run = run_world(world)
-    assert run.obs.failures[f"instance:{P}:shop-dbb"].kind == "not-found"
-    assert run.obs.failures["instance:data-hub:ledgr"].kind == "not-found"
+    assert run.obs.failures[FactKey.instance(P, "shop-dbb")].kind == "not-found"
+    assert run.obs.failures[FactKey.instance("data-hub", "ledgr")].kind == "not-found"
     assert [i["name"] for i in run.obs.project_instances[P]] == ["shop-db"]
     assert [i["name"] for i in run.obs.project_instances["data-hub"]] == ["ledger"]
     assert run.results["sql-instances"].outcome is Outcome.OK
@@ -394,7 +395,7 @@ def test_permission_denied_makes_the_probe_uncertain_and_names_the_permission() 
         ("permission-denied", "cloudsql.instances.get")
     ]
     assert "cloudsql.instances.get" in result.as_dict()["error"]
-    assert run.obs.failures[f"instance:{P}:shop-db"].kind == "permission-denied"
+    assert run.obs.failures[FactKey.instance(P, "shop-db")].kind == "permission-denied"
     assert f"{P}:shop-db" not in run.obs.instances
     # Doubt about one fact stays with it: everything else was read.
     assert run.results["run-config"].outcome is Outcome.OK
@@ -413,7 +414,7 @@ def test_disabled_admin_api_is_an_api_disabled_failure_and_a_fact() -> None:
     for probe in ("sql-instances", "databases-users"):
         assert run.results[probe].outcome is Outcome.UNCERTAIN, probe
         assert set(run.failure_kinds(probe)) == {"api-disabled"}, probe
-    failure = run.obs.failures[f"instance:{P}:shop-db"]
+    failure = run.obs.failures[FactKey.instance(P, "shop-db")]
     assert failure.kind == "api-disabled" and failure.service == "sqladmin.googleapis.com"
     assert "Cloud SQL Admin API" in failure.explain()
 
@@ -425,7 +426,7 @@ def test_iam_read_denied_is_uncertain_not_a_cause() -> None:
                         "metadata": {"permission": "resourcemanager.projects.getIamPolicy"}}]
     run = run_world(world)
     assert run.results["iam"].outcome is Outcome.UNCERTAIN
-    assert run.obs.failures[f"iam:{P}"].permission == "resourcemanager.projects.getIamPolicy"
+    assert run.obs.failures[FactKey.iam(P)].permission == "resourcemanager.projects.getIamPolicy"
     assert run.obs.iam == {}
 
 

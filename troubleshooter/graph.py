@@ -52,8 +52,7 @@ class NodeSpec(BaseModel):
     signatures: list[str] = Field(default_factory=list)
     next: list[str] = Field(default_factory=list)
     # check
-    check: str | None = None
-    probes: list[str] = Field(default_factory=list)
+    check: str | None = None       # its probes are the check's own declaration (Check.probes)
     # question
     choices: dict[str, str] = Field(default_factory=dict)
     # check + question routing: outcome/choice -> successors
@@ -93,6 +92,7 @@ class Node:
     why: str
     spec: NodeSpec
     order: int
+    probes: tuple[str, ...] = ()   # a check node's: those of its check, filled in at load
 
     @property
     def short(self) -> str:
@@ -170,7 +170,10 @@ def build_graph(
         expected_prefix = "healthy" if spec.kind == "healthy" else f"{spec.kind}:"
         if not spec.id.startswith(expected_prefix):
             raise _fail(source, spec.id, f"a {spec.kind} node's id must start with {expected_prefix!r}")
-        nodes[spec.id] = Node(spec.id, spec.kind, spec.title, spec.why.strip(), spec, i)
+        # A check node waits for the probes its check declares it reads (declared once, there).
+        check = (known_checks or {}).get(spec.check or "") if spec.kind == "check" else None
+        probes = tuple(getattr(check, "probes", ()))
+        nodes[spec.id] = Node(spec.id, spec.kind, spec.title, spec.why.strip(), spec, i, probes)
 
     g = nx.DiGraph()
     for node in nodes.values():
@@ -212,9 +215,9 @@ def build_graph(
                     raise _fail(source, node.id, f"check {spec.check!r} reports {produces!r} but "
                                 f"`failed` routes to {', '.join(leaf_targets)}")
             if known_probes is not None:
-                for probe in spec.probes:
+                for probe in node.probes:
                     if probe not in known_probes:
-                        raise _fail(source, node.id, f"unknown probe {probe!r}")
+                        raise _fail(source, node.id, f"check {spec.check!r} reads unknown probe {probe!r}")
         elif node.kind == "question":
             if not spec.choices:
                 raise _fail(source, node.id, "a question needs `choices`")
@@ -389,7 +392,7 @@ def walk(
             steps.append(Step(node, "entry"))
             active.update(node.spec.next)
         elif node.kind == "check":
-            if pending_probes.intersection(node.spec.probes):
+            if pending_probes.intersection(node.probes):
                 steps.append(Step(node, "pending", pending=True))
                 stalled = True
                 continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from troubleshooter.dsn.connections import AppConnection
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import InstanceRef, LogMatch, RevisionInfo, RunConfig, Target
 
@@ -15,10 +16,9 @@ from troubleshooter.model import InstanceRef, LogMatch, RevisionInfo, RunConfig,
 class Observations:
     """Facts gathered in one run. Probes write (under `lock`), checks only read.
 
-    Every fact that could not be read is recorded in `failures` under the same key, so a check
-    can tell "absent" from "unknown" and say which permission or API would have told it.
-    Keys: "run", "serving", "project:P", "usage:P:SERVICE", "instance:P:I", "list:P",
-    "iam:P", "databases:P:I", "users:P:I", "logs".
+    Every fact that could not be read is recorded in `failures` under its FactKey (see
+    troubleshooter.facts.keys for the kinds), so a check can tell "absent" from "unknown" and
+    say which permission or API would have told it. Checks read through facts.read.Facts.
     """
 
     target: Target
@@ -38,16 +38,18 @@ class Observations:
     log_entries_seen: int = 0
     answers: dict[str, str] = field(default_factory=dict)                     # question id -> choice
     symptoms: list[str] = field(default_factory=list)                         # entry symptoms of the walk
-    failures: dict[str, ApiFailure] = field(default_factory=dict)
+    failures: dict[FactKey, ApiFailure] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
-    def fail(self, key: str, failure: ApiFailure) -> None:
+    def fail(self, key: FactKey, failure: ApiFailure) -> None:
+        _typed(key)
         with self.lock:
             self.failures[key] = failure
 
-    def failure(self, *keys: str) -> ApiFailure | None:
+    def failure(self, *keys: FactKey) -> ApiFailure | None:
         """The first recorded failure among `keys` (the reason a fact is unknown)."""
         for k in keys:
+            _typed(k)
             if k in self.failures:
                 return self.failures[k]
         return None
@@ -56,5 +58,8 @@ class Observations:
     def symptoms_in_logs(self) -> list[str]:
         return [s for s, m in self.logs.items() if m.count]
 
-    def instance_for(self, ref: InstanceRef) -> dict[str, Any] | None:
-        return self.instances.get(ref.key)
+
+def _typed(key: object) -> None:
+    # A plain "instance:P:I" string would silently never match: fail loudly instead.
+    if not isinstance(key, FactKey):
+        raise TypeError(f"fact keys are FactKey, not {type(key).__name__}: {key!r}")

@@ -559,7 +559,7 @@ def _settle(d: "Diagnosis", step: "Step") -> str:
     """What would let this check decide: a permission or API (from its probes' failures), or
     the answer to a question left open on the path before it. Returns table-cell markdown."""
     needs: list[str] = []
-    for probe_id in step.node.spec.probes:
+    for probe_id in step.node.probes:
         probe = d.probes.get(probe_id)
         for failure in (probe.failures if probe is not None else ()):
             if failure.kind == "permission-denied" and failure.permission:

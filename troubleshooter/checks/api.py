@@ -5,32 +5,29 @@ from __future__ import annotations
 import re
 
 from troubleshooter.checks.base import Check
-from troubleshooter.checks.helpers import (
-    P_SQL,
-    P_USAGE,
-    SQL_API,
-    USAGE_API,
-    base_params,
-    failed,
-    unique_refs,
-)
+from troubleshooter.checks.params import base_params
+from troubleshooter.checks.verdicts import failed
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.read import Facts
+from troubleshooter.facts.sources import APP, DBUSERS, PROJECT, RUN_CONFIG, SQL, SQL_API, USAGE, USAGE_API
 from troubleshooter.model import CheckResult, Evidence
-from troubleshooter.observations import Observations
 
 _SERVICE = "sqladmin.googleapis.com"
+# The keys of our own Cloud SQL Admin reads (the probes that call sqladmin record these).
+_SQLADMIN_READS = ("instance", "list", "databases", "users")
 _PROJECT_IN_MESSAGE = re.compile(r"in project (\S+?)[ .]")
 
 
-def _projects(obs: Observations) -> list[str]:
+def _projects(obs: Facts) -> list[str]:
     """The target's project first, then each instance's project (cross-project connections)."""
     out = [obs.target.project]
-    for ref in unique_refs(obs):
+    for ref in obs.refs:
         if ref.project not in out:
             out.append(ref.project)
     return out
 
 
-def _project_of_failure(obs: Observations, projects: list[str], key: str, message: str) -> str | None:
+def _project_of_failure(obs: Facts, projects: list[str], key: FactKey, message: str) -> str | None:
     """The project a SERVICE_DISABLED answer is about, or None if it is not one we look at.
 
     Google names the *consumer* project by number: for our own reads that is the caller's quota
@@ -44,19 +41,16 @@ def _project_of_failure(obs: Observations, projects: list[str], key: str, messag
                 return pid
         if all(p in obs.project_numbers for p in projects):
             return None
-    parts = key.split(":")
-    return parts[1] if len(parts) > 1 and parts[0] in ("instance", "list", "databases", "users",
-                                                        "usage") else obs.target.project
+    return key.project_id or obs.target.project
 
 
-def evaluate(obs: Observations) -> CheckResult:
+def evaluate(obs: Facts) -> CheckResult:
     projects = _projects(obs)
     unknown: list[str] = []
     evidence: list[Evidence] = []
     for p in projects:
-        key = f"{p}:{_SERVICE}"
-        state = obs.services_enabled.get(key)
-        ev = Evidence(P_USAGE, "state", "ENABLED" if state else "DISABLED" if state is False else None,
+        state = obs.service_enabled(p, _SERVICE)
+        ev = Evidence(USAGE, "state", "ENABLED" if state else "DISABLED" if state is False else None,
                       USAGE_API, f"projects/{p}/services/{_SERVICE}")
         if state is False:
             return failed(
@@ -67,8 +61,8 @@ def evaluate(obs: Observations) -> CheckResult:
                 [(f"{_SERVICE} in {p}", "ENABLED", "DISABLED")],
             )
         if state is None:
-            f = obs.failure(f"usage:{key}")
-            read_there = any(k.split(":", 1)[0] == p for k in obs.instances)
+            f = obs.failure(FactKey.usage(p, _SERVICE))
+            read_there = obs.read_in(p)
             if p != obs.target.project and (not read_there or (f is not None and f.kind == "not-found")):
                 continue  # a project only named by a wrong connection name (instance-not-found)
             unknown.append(f"{p} ({f.explain() if f else 'not read'})")
@@ -77,12 +71,12 @@ def evaluate(obs: Observations) -> CheckResult:
 
     # A SERVICE_DISABLED answer to one of our own sqladmin reads is the same fact, seen sideways.
     stray: list[str] = []
-    for key, f in obs.failures.items():
+    for key, f in obs.failures_of(*_SQLADMIN_READS):
         about_sqladmin = f.service == _SERVICE or (f.service is None and f.api == "sqladmin")
         if f.kind != "api-disabled" or not about_sqladmin:
             continue
         p = _project_of_failure(obs, projects, key, f.message)
-        ev = Evidence(P_SQL, "error", f.explain(), SQL_API, f.resource)
+        ev = Evidence(SQL, "error", f.explain(), SQL_API, f.resource)
         if p is None:
             stray.append(f.explain())
             continue
@@ -105,5 +99,6 @@ def evaluate(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("sqladmin-api-disabled", probes=(P_USAGE, P_SQL), evaluate=evaluate),
+    Check.reporting("sqladmin-api-disabled", probes=(RUN_CONFIG, PROJECT, APP, SQL, USAGE, DBUSERS),
+                    judge=evaluate),
 )

@@ -2,54 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
 from troubleshooter.checks.base import Check
-from troubleshooter.checks.helpers import (
-    P_APP,
-    P_LOGS,
-    P_RUN,
-    P_SQL,
-    AppView,
-    all_attached,
-    answer_ev,
-    app_ev,
-    app_tcp,
-    app_view,
-    authorized_networks,
-    base_params,
-    clean,
-    combine,
-    engine,
-    failed,
-    inst_ev,
-    instance_by_ip,
-    instance_for_conn,
-    instance_params,
-    ip_config,
-    is_open_network,
-    log_ev,
-    log_hit,
-    logs_read,
-    prefix_len,
-    reason,
-    run_ev,
-    suggested_connection_name,
-    unique_refs,
-    unknown,
-    var,
-)
+from troubleshooter.checks.params import base_params, instance_params
+from troubleshooter.checks.verdicts import combine, failed, unknown
+from troubleshooter.dsn.connections import AppConnection
 from troubleshooter.dsn.kinds import normalize_engine
 from troubleshooter.dsn.roles import env_role
 from troubleshooter.dsn.verdicts import socket_path_problem
+from troubleshooter.facts.app import APP_ANSWER_KEY, AppView, answer_ev, app_ev, var
+from troubleshooter.facts.instance import Instance, is_open_network, prefix_len
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.logs import log_ev
+from troubleshooter.facts.names import clean
+from troubleshooter.facts.read import Facts
+from troubleshooter.facts.sources import APP, LOGS, RUN_CONFIG, SERVING, SQL
+from troubleshooter.facts.workload import run_ev
 from troubleshooter.model import CheckResult, Evidence
-from troubleshooter.observations import Observations
-
-if TYPE_CHECKING:
-    from troubleshooter.dsn.connections import AppConnection
 
 # (app connection or None when the operator answered, instance, address type PRIMARY|PRIVATE)
-DirectTarget = tuple[Union["AppConnection", None], dict[str, Any], str]
+DirectTarget = tuple[Union[AppConnection, None], Instance, str]
 
 _TLS_MODES = frozenset(
     {"require", "required", "verify-ca", "verify-full", "verify-identity", "true", "1", "on"}
@@ -58,9 +31,9 @@ _STRICT_SSL = ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
 _CLIENT_CERT_KEYS = ("sslcert", "ssl_cert", "sslkey", "ssl_key", "ssl-cert", "clientcert")
 
 
-def _view(obs: Observations, what: str) -> AppView | CheckResult:
-    view = app_view(obs)
-    return view if view is not None else unknown(obs, what, "run")
+def _view(obs: Facts, what: str) -> AppView | CheckResult:
+    view = obs.app
+    return view if view is not None else unknown(obs, what, FactKey.run())
 
 
 def _hidden(view: AppView) -> CheckResult:
@@ -80,10 +53,10 @@ def _how(view: AppView) -> str:
     return "; ".join(c.display for c in view.readable) or "no database setting in env"
 
 
-def _socket_suggestion(obs: Observations, conn: "AppConnection | None", eng: str | None,
+def _socket_suggestion(obs: Facts, conn: AppConnection | None, eng: str | None,
                        cn: str | None = None) -> dict[str, Any]:
     """What a socket-based DSN would look like for this app (placeholders, never the password)."""
-    cn = cn or suggested_connection_name(obs) or "PROJECT:REGION:INSTANCE"
+    cn = cn or obs.suggested_connection_name() or "PROJECT:REGION:INSTANCE"
     dsn = conn.dsn if conn is not None else None
     user = (dsn.user if dsn else None) or "USER"
     db = (dsn.database if dsn else None) or "DB"
@@ -99,13 +72,13 @@ def _socket_suggestion(obs: Observations, conn: "AppConnection | None", eng: str
     return out
 
 
-def _hint(obs: Observations, conn: "AppConnection | None", cn: str, value: str) -> str:
+def _hint(obs: Facts, conn: AppConnection | None, cn: str, value: str) -> str:
     """One line a person can follow: which variable to set to what, and the attachment."""
     name = "DATABASE_URL"
     if conn is not None:
         hosts = [n for n in conn.source if env_role(n) == "host"]
         name = hosts[0] if conn.kind == "split" and hosts else conn.source[0]
-    attached = {clean(n) for n, _ in all_attached(obs)}
+    attached = {clean(n) for n, _ in obs.all_attached()}
     attach = "" if cn in attached else (
         f"; attach the instance: gcloud run {obs.target.kind}s update {obs.target.name} "
         f"--region={obs.target.region} --project={obs.target.project} "
@@ -117,14 +90,14 @@ def _hint(obs: Observations, conn: "AppConnection | None", cn: str, value: str) 
 # --------------------------------------------------------------------------- localhost
 
 
-def app_uses_localhost_tcp(obs: Observations) -> CheckResult:
+def app_uses_localhost_tcp(obs: Facts) -> CheckResult:
     view = _view(obs, "how the app connects")
     if isinstance(view, CheckResult):
         return view
     run = obs.run
     sidecar = run is not None and run.has_proxy_sidecar
-    local = app_tcp(view, "localhost")
-    refused = log_hit(obs, "connection-refused")
+    local = view.tcp("localhost")
+    refused = obs.log_hit("connection-refused")
     if not local:
         if view.route_known or not view.route_hidden:
             if not view.readable:
@@ -146,8 +119,8 @@ def app_uses_localhost_tcp(obs: Observations) -> CheckResult:
     evidence: list[Evidence] = [app_ev(c) for c in local] if local else [answer_ev(view.answer or "")]
     if refused:
         evidence.append(log_ev(refused))
-    inst = instance_for_conn(obs, conn) if conn is not None else None
-    eng = engine(inst) if isinstance(inst, dict) else None
+    inst = obs.instance_for_conn(conn) if conn is not None else None
+    eng = inst.engine if isinstance(inst, Instance) else None
     sugg = _socket_suggestion(obs, conn, eng)
     dialled = (f"{conn.dsn.host}:{conn.dsn.port or 'default port'}" if conn and conn.dsn
                else "localhost")
@@ -169,26 +142,22 @@ def app_uses_localhost_tcp(obs: Observations) -> CheckResult:
 # --------------------------------------------------------------------------- direct IP
 
 
-def _direct_targets(obs: Observations, what: str) -> list[DirectTarget] | CheckResult:
+def _direct_targets(obs: Facts, what: str) -> list[DirectTarget] | CheckResult:
     """The instances the app dials by IP address, or why that is unknown / not the case."""
     view = _view(obs, what)
     if isinstance(view, CheckResult):
         return view
-    dialled = app_tcp(view, "ip")
+    dialled = view.tcp("ip")
     if dialled:
-        out: list[DirectTarget] = []
-        for c in dialled:
-            hit = instance_by_ip(obs, c.dsn.host or "")
-            if hit is not None:
-                out.append((c, hit[0], hit[1]))
+        out: list[DirectTarget] = list(obs.ip_targets(view))
         if out:
             return out
-        hosts = ", ".join(c.dsn.host or "" for c in dialled)
-        key = f"list:{obs.target.project}"
+        hosts = ", ".join((c.dsn.host if c.dsn else None) or "" for c in dialled)
+        key = FactKey.listing(obs.target.project)
         if obs.failure(key) is not None:
             return CheckResult.uncertain(
                 f"The app dials {hosts}, but the instances could not be listed to match it "
-                f"({reason(obs, key)})."
+                f"({obs.reason(key)})."
             )
         return CheckResult.skipped(f"The app dials {hosts}, which is no address of a Cloud SQL "
                                    "instance read.")
@@ -198,7 +167,7 @@ def _direct_targets(obs: Observations, what: str) -> list[DirectTarget] | CheckR
         return _hidden(view)
     if view.answer not in ("public-ip", "private-ip"):
         return CheckResult.skipped(f"You said the app connects by {view.answer}, not an IP address.")
-    insts = [obs.instances[r.key] for r in unique_refs(obs) if r.key in obs.instances]
+    insts = [i for i in map(obs.instance, obs.refs) if i is not None]
     if len(insts) != 1:
         return CheckResult.uncertain(
             f"You said the app dials the instance's {view.answer}, but which instance is unknown "
@@ -207,23 +176,16 @@ def _direct_targets(obs: Observations, what: str) -> list[DirectTarget] | CheckR
     return [(None, insts[0], "PRIMARY" if view.answer == "public-ip" else "PRIVATE")]
 
 
-def _target_ev(conn: "AppConnection | None", obs: Observations) -> Evidence:
-    return app_ev(conn) if conn is not None else answer_ev(obs.answers.get("app-connection", ""))
+def _target_ev(conn: AppConnection | None, obs: Facts) -> Evidence:
+    return app_ev(conn) if conn is not None else answer_ev(obs.answers.get(APP_ANSWER_KEY, ""))
 
 
-def _ip_of(inst: dict[str, Any], kind: str) -> str | None:
-    for a in inst.get("ipAddresses") or []:
-        if a.get("type") == kind:
-            return a.get("ipAddress")
-    return None
-
-
-def _public_one(obs: Observations, conn: "AppConnection | None", inst: dict[str, Any]) -> CheckResult:
-    nets = authorized_networks(inst)
-    values = [str(n.get("value", "")) for n in nets]
-    ip = _ip_of(inst, "PRIMARY")
-    name = inst.get("connectionName") or inst.get("name")
-    ev = [_target_ev(conn, obs), inst_ev(inst, "settings.ipConfiguration.authorizedNetworks", values)]
+def _public_one(obs: Facts, conn: AppConnection | None, inst: Instance) -> CheckResult:
+    nets = inst.authorized_networks
+    values = inst.authorized_values
+    ip = inst.ip_of("PRIMARY")
+    name = inst.label
+    ev = [_target_ev(conn, obs), inst.evidence("settings.ipConfiguration.authorizedNetworks", values)]
     open_nets = [v for v in values if is_open_network(v)]
     if open_nets:
         return CheckResult.ok(
@@ -243,10 +205,10 @@ def _public_one(obs: Observations, conn: "AppConnection | None", inst: dict[str,
             f"The app dials {name}'s public IP {ip}; authorized network(s) {', '.join(middling)} may "
             "or may not hold Cloud Run's (dynamic) egress address.", *ev
         )
-    timeout = log_hit(obs, "connection-timeout")
+    timeout = obs.log_hit("connection-timeout")
     if timeout:
         ev.append(log_ev(timeout))
-    sugg = _socket_suggestion(obs, conn, engine(inst), inst.get("connectionName"))
+    sugg = _socket_suggestion(obs, conn, inst.engine, inst.connection_name)
     return failed(
         f"The app of {obs.target.kind} {obs.target.name} dials instance {name}'s public IP {ip} "
         "directly, and no authorized network admits Cloud Run's egress (it is dynamic; "
@@ -259,24 +221,23 @@ def _public_one(obs: Observations, conn: "AppConnection | None", inst: dict[str,
     )
 
 
-def app_uses_public_ip_unauthorized(obs: Observations) -> CheckResult:
+def app_uses_public_ip_unauthorized(obs: Facts) -> CheckResult:
     targets = _direct_targets(obs, "whether the app dials a public IP")
     if isinstance(targets, CheckResult):
         return targets
     public = [(c, i) for c, i, kind in targets if kind == "PRIMARY"]
     if not public:
-        ips = ", ".join(_ip_of(i, k) or "?" for _c, i, k in targets)
+        ips = ", ".join(i.ip_of(k) or "?" for _c, i, k in targets)
         return CheckResult.skipped(f"The app dials a private address ({ips}), not a public IP.")
     return combine([_public_one(obs, c, i) for c, i in public])
 
 
-def _ssl_one(obs: Observations, conn: "AppConnection | None", inst: dict[str, Any], kind: str) -> CheckResult:
-    cfg = ip_config(inst)
-    mode, require = cfg.get("sslMode"), cfg.get("requireSsl")
-    name = inst.get("connectionName") or inst.get("name")
-    ip = _ip_of(inst, kind)
-    ev = [inst_ev(inst, "settings.ipConfiguration.sslMode", mode),
-          inst_ev(inst, "settings.ipConfiguration.requireSsl", require)]
+def _ssl_one(obs: Facts, conn: AppConnection | None, inst: Instance, kind: str) -> CheckResult:
+    mode, require = inst.ssl_mode, inst.require_ssl
+    name = inst.label
+    ip = inst.ip_of(kind)
+    ev = [inst.evidence("settings.ipConfiguration.sslMode", mode),
+          inst.evidence("settings.ipConfiguration.requireSsl", require)]
     strict = mode in _STRICT_SSL or (not mode and require is True)
     if not strict:
         return CheckResult.ok(f"Instance {name} accepts unencrypted connections (sslMode {mode}, "
@@ -305,7 +266,7 @@ def _ssl_one(obs: Observations, conn: "AppConnection | None", inst: dict[str, An
         f"Instance {name} requires encrypted connections ({mode or 'requireSsl=true'}) but the app "
         f"dials {ip} directly with {why} ({var(conn)}), so the server rejects it.",
         ev,
-        {**base_params(obs), **instance_params(inst), **_socket_suggestion(obs, conn, engine(inst), inst.get("connectionName")),
+        {**base_params(obs), **instance_params(inst), **_socket_suggestion(obs, conn, inst.engine, inst.connection_name),
          "ssl_mode": mode, "require_ssl": require,
          "variable": var(conn), "ip": ip, "dsn_sslmode": conn.dsn.sslmode},
         [("TLS on the direct connection", "sslmode=require (or the socket / a connector)",
@@ -313,35 +274,35 @@ def _ssl_one(obs: Observations, conn: "AppConnection | None", inst: dict[str, An
     )
 
 
-def ssl_required_for_direct_tcp(obs: Observations) -> CheckResult:
+def ssl_required_for_direct_tcp(obs: Facts) -> CheckResult:
     targets = _direct_targets(obs, "whether the app's direct connection meets the TLS rule")
     if isinstance(targets, CheckResult):
         return targets
     return combine([_ssl_one(obs, c, i, k) for c, i, k in targets])
 
 
-def _enforcement_one(obs: Observations, conn: "AppConnection | None", inst: dict[str, Any],
+def _enforcement_one(obs: Facts, conn: AppConnection | None, inst: Instance,
                      kind: str) -> CheckResult:
-    rule = (inst.get("settings") or {}).get("connectorEnforcement")
-    name = inst.get("connectionName") or inst.get("name")
-    ev = [inst_ev(inst, "settings.connectorEnforcement", rule), _target_ev(conn, obs)]
+    rule = inst.connector_enforcement
+    name = inst.label
+    ev = [inst.evidence("settings.connectorEnforcement", rule), _target_ev(conn, obs)]
     if rule != "REQUIRED":
         return CheckResult.ok(f"Instance {name} does not require connectors "
                               f"(connectorEnforcement {rule or 'unset'}).", *ev)
-    ip = _ip_of(inst, kind)
+    ip = inst.ip_of(kind)
     return failed(
         f"Instance {name} only accepts Cloud SQL connectors and the Auth Proxy "
         f"(connectorEnforcement REQUIRED), but the app dials {ip} directly"
         + (f" ({var(conn)})" if conn else "") + ", so every connection is refused.",
         ev,
-        {**base_params(obs), **instance_params(inst), **_socket_suggestion(obs, conn, engine(inst), inst.get("connectionName")),
+        {**base_params(obs), **instance_params(inst), **_socket_suggestion(obs, conn, inst.engine, inst.connection_name),
          "ip": ip,
          "variable": var(conn) if conn else None},
         [("how the app connects", "Unix socket or a connector", f"{ip} over TCP")],
     )
 
 
-def connector_enforcement_blocks_direct(obs: Observations) -> CheckResult:
+def connector_enforcement_blocks_direct(obs: Facts) -> CheckResult:
     targets = _direct_targets(obs, "whether the app connects around a required connector")
     if isinstance(targets, CheckResult):
         return targets
@@ -351,7 +312,7 @@ def connector_enforcement_blocks_direct(obs: Observations) -> CheckResult:
 # --------------------------------------------------------------------------- socket shape
 
 
-def socket_path_wrong_for_engine(obs: Observations) -> CheckResult:
+def socket_path_wrong_for_engine(obs: Facts) -> CheckResult:
     view = _view(obs, "the app's socket path")
     if isinstance(view, CheckResult):
         return view
@@ -364,26 +325,26 @@ def socket_path_wrong_for_engine(obs: Observations) -> CheckResult:
     results = []
     for conn in socketed:
         assert conn.dsn is not None
-        inst = instance_for_conn(obs, conn)
-        inst_engine = engine(inst) if isinstance(inst, dict) else None
+        inst = obs.instance_for_conn(conn)
+        inst_engine = inst.engine if isinstance(inst, Instance) else None
         problem = socket_path_problem(conn.dsn, inst_engine)
         ev = [app_ev(conn)]
-        if isinstance(inst, dict):
-            ev.append(inst_ev(inst, "databaseVersion", inst.get("databaseVersion")))
+        if isinstance(inst, Instance):
+            ev.append(inst.evidence("databaseVersion", inst.database_version))
         if problem is None:
             results.append(CheckResult.ok(
                 f"The socket {conn.dsn.socket_path!r} fits the engine "
                 f"({inst_engine or conn.dsn.engine or 'unknown'}).", *ev))
             continue
         eng = inst_engine or normalize_engine(conn.dsn.engine) or None
-        name = clean(conn.dsn.instance or "") or suggested_connection_name(obs) or "PROJECT:REGION:INSTANCE"
+        name = clean(conn.dsn.instance or "") or obs.suggested_connection_name() or "PROJECT:REGION:INSTANCE"
         right = f"/cloudsql/{name}" if eng != "postgres" or conn.dsn.socket_param not in (
             "unix_sock", "unixsocketpath") else f"/cloudsql/{name}/.s.PGSQL.5432"
         results.append(failed(
             f"The socket in {var(conn)} is wrong for this "
             f"{eng or 'database'}: {problem}.",
             ev,
-            {**base_params(obs), **(instance_params(inst) if isinstance(inst, dict) else {}),
+            {**base_params(obs), **(instance_params(inst) if isinstance(inst, Instance) else {}),
              "variable": var(conn), "socket_path": conn.dsn.socket_path, "engine": eng,
              "connection_name": name, "suggested_socket_path": right, "problem": problem},
             [("socket path", right, repr(conn.dsn.socket_path or conn.dsn.host))],
@@ -394,11 +355,11 @@ def socket_path_wrong_for_engine(obs: Observations) -> CheckResult:
 # --------------------------------------------------------------------------- URL validators
 
 
-def dsn_rejected_by_validator(obs: Observations) -> CheckResult:
+def dsn_rejected_by_validator(obs: Facts) -> CheckResult:
     view = _view(obs, "the app's connection URL")
     if isinstance(view, CheckResult):
         return view
-    rejected = log_hit(obs, "config-rejected")
+    rejected = obs.log_hit("config-rejected")
     empties = [c for c in view.readable if c.dsn is not None and c.dsn.form == "url"
                and c.dsn.empty_host and (c.dsn.socket_path or "").startswith("/cloudsql/")]
     if not empties:
@@ -411,7 +372,7 @@ def dsn_rejected_by_validator(obs: Observations) -> CheckResult:
         return CheckResult.skipped("The app uses no empty-host socket URL (`...@/db?host=/cloudsql/...`).")
     conn = empties[0]
     assert conn.dsn is not None
-    cn = clean(conn.dsn.instance or "") or suggested_connection_name(obs) or "PROJECT:REGION:INSTANCE"
+    cn = clean(conn.dsn.instance or "") or obs.suggested_connection_name() or "PROJECT:REGION:INSTANCE"
     scheme = conn.dsn.scheme or "postgresql"
     value = (f"{scheme}://{conn.dsn.user or 'USER'}:PASSWORD@localhost/"
              f"{conn.dsn.database or 'DB'}?host=/cloudsql/{cn}")
@@ -426,10 +387,10 @@ def dsn_rejected_by_validator(obs: Observations) -> CheckResult:
             [app_ev(conn), log_ev(rejected)], params,
             [("host part of the URL", "localhost (dummy; the socket comes from ?host=)", "empty")],
         )
-    if not logs_read(obs):
+    if not obs.logs_read:
         return CheckResult.uncertain(
             f"{var(conn)} is an empty-host socket URL, which some URL validators reject; the logs "
-            f"that would show it could not be read ({reason(obs, 'logs')}).", app_ev(conn)
+            f"that would show it could not be read ({obs.reason(FactKey.logs())}).", app_ev(conn)
         )
     return CheckResult.ok(
         f"{var(conn)} is an empty-host socket URL (some URL validators reject those), but the logs "
@@ -438,16 +399,16 @@ def dsn_rejected_by_validator(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("app-uses-localhost-tcp", probes=(P_APP, P_RUN, P_LOGS),
-                    evaluate=app_uses_localhost_tcp),
-    Check.reporting("app-uses-public-ip-unauthorized", probes=(P_APP, P_SQL, P_RUN, P_LOGS),
-                    evaluate=app_uses_public_ip_unauthorized),
-    Check.reporting("ssl-required-for-direct-tcp", probes=(P_APP, P_SQL),
-                    evaluate=ssl_required_for_direct_tcp),
-    Check.reporting("connector-enforcement-blocks-direct", probes=(P_APP, P_SQL),
-                    evaluate=connector_enforcement_blocks_direct),
-    Check.reporting("socket-path-wrong-for-engine", probes=(P_APP, P_SQL),
-                    evaluate=socket_path_wrong_for_engine),
-    Check.reporting("dsn-rejected-by-validator", probes=(P_APP, P_LOGS),
-                    evaluate=dsn_rejected_by_validator),
+    Check.reporting("app-uses-localhost-tcp", probes=(RUN_CONFIG, SERVING, APP, SQL, LOGS),
+                    judge=app_uses_localhost_tcp),
+    Check.reporting("app-uses-public-ip-unauthorized", probes=(RUN_CONFIG, SERVING, APP, SQL, LOGS),
+                    judge=app_uses_public_ip_unauthorized),
+    Check.reporting("ssl-required-for-direct-tcp", probes=(RUN_CONFIG, SERVING, APP, SQL),
+                    judge=ssl_required_for_direct_tcp),
+    Check.reporting("connector-enforcement-blocks-direct", probes=(RUN_CONFIG, SERVING, APP, SQL),
+                    judge=connector_enforcement_blocks_direct),
+    Check.reporting("socket-path-wrong-for-engine", probes=(RUN_CONFIG, APP, SQL),
+                    judge=socket_path_wrong_for_engine),
+    Check.reporting("dsn-rejected-by-validator", probes=(RUN_CONFIG, SERVING, APP, LOGS),
+                    judge=dsn_rejected_by_validator),
 )

@@ -4,46 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataclasses import dataclass, field
+
 from troubleshooter.checks.base import Check
-from troubleshooter.checks.helpers import (
-    P_APP,
-    P_LOGS,
-    P_RUN,
-    P_SERVING,
-    P_SQL,
-    SQL_API,
-    all_attached,
-    answer_ev,
-    app_ev,
-    app_ip_targets,
-    app_names,
-    app_tcp,
-    refs_unknown,
-    app_view,
-    base_params,
-    clean,
-    combine,
-    engine,
-    failed,
-    inst_ev,
-    instance_for_name,
-    log_ev,
-    log_hit,
-    logs_read,
-    names_in_logs,
-    reason,
-    ref_for,
-    run_ev,
-    serving_attachment,
-    suggested_connection_name,
-    unique_refs,
-    unknown,
-    var,
-)
+from troubleshooter.checks.params import base_params
+from troubleshooter.checks.verdicts import combine, failed, unknown
+from troubleshooter.dsn.connections import AppConnection
 from troubleshooter.dsn.names import connection_name_problem
 from troubleshooter.dsn.sockets import SOCKET_PATH_MAX, socket_path
-from troubleshooter.model import CheckResult, Evidence, InstanceRef
-from troubleshooter.observations import Observations
+from troubleshooter.facts.app import AppView, answer_ev, app_ev, var
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.logs import log_ev, names_in_logs
+from troubleshooter.facts.names import clean
+from troubleshooter.facts.read import Facts
+from troubleshooter.facts.sources import APP, LOGS, PROJECT, RUN_CONFIG, SERVING, SQL, SQL_API
+from troubleshooter.facts.workload import run_ev
+from troubleshooter.model import CheckResult, Evidence, InstanceRef, LogMatch
 
 # The platform names what the app opened under /cloudsql/: this means the variable was empty.
 _EMPTY_NAME_IN_LOG = ".s.PGSQL.5432"
@@ -53,15 +29,15 @@ _ANNOTATION_NOTE = (
 )
 
 
-def _pick_connection_name(obs: Observations, candidates: list[str]) -> tuple[str | None, bool]:
+def _pick_connection_name(obs: Facts, candidates: list[str]) -> tuple[str | None, bool]:
     """(name to attach, verified): an existing candidate, else the project's only instance."""
     for name in candidates:
-        inst = instance_for_name(obs, name)
-        if inst is not None and inst.get("connectionName"):
-            return inst["connectionName"], True
-    listed = obs.project_instances.get(obs.target.project) or []
-    if len(listed) == 1 and listed[0].get("connectionName"):
-        return listed[0]["connectionName"], True
+        inst = obs.instance_for_name(name)
+        if inst is not None and inst.connection_name:
+            return inst.connection_name, True
+    listed = obs.listed(obs.target.project) or []
+    if len(listed) == 1 and listed[0].connection_name:
+        return listed[0].connection_name, True
     for name in candidates:
         if clean(name) and connection_name_problem(clean(name)) is None:
             return clean(name), False
@@ -71,113 +47,120 @@ def _pick_connection_name(obs: Observations, candidates: list[str]) -> tuple[str
 # --------------------------------------------------------------------------- not attached
 
 
-def cloudsql_not_attached(obs: Observations) -> CheckResult:
-    att = serving_attachment(obs)
-    if att is None:
-        return unknown(obs, "whether a Cloud SQL connection is attached", "run")
-    attached, att_ev = att
-    who = f"{obs.target.kind} {obs.target.name}"
-    subject = who[:1].upper() + who[1:]  # at the start of a sentence
-    if attached:
-        return CheckResult.ok(
-            f"{subject} has a Cloud SQL connection to {', '.join(map(repr, attached))}.", att_ev
-        )
+@dataclass
+class _Need:
+    """Why the app needs the Cloud SQL connection it lacks, as far as the facts show."""
+
+    why: str = ""
+    consequence: str = ""
+    candidates: list[str] = field(default_factory=list)   # names the fix could attach
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+def _sidecar_verdict(obs: Facts, subject: str, att_ev: Evidence, view: AppView | None,
+                     answer: str | None, named: bool) -> CheckResult | None:
+    """A Cloud SQL Auth Proxy sidecar may stand in for the connection (None: it does not)."""
     run = obs.run
-    sidecar = run is not None and run.has_proxy_sidecar
-    view = app_view(obs)
-    named = [(n, c) for n, c in app_names(obs) if clean(n)]
-    socket_log = log_hit(obs, "socket-not-found")
-    # The operator's answer stands in only for what the env does not say.
-    answer = view.answer if view is not None and not view.route_known else None
-    uses_socket_answer = answer == "unix-socket"
+    dials_localhost = view is not None and bool(view.tcp("localhost"))
+    if run is not None and (dials_localhost or answer == "localhost-tcp"):
+        return CheckResult.ok(
+            f"{subject} has no Cloud SQL connection, but a Cloud SQL Auth Proxy sidecar serves "
+            "localhost, which is what the app dials.", att_ev,
+            run_ev(run, "containers[].image", [c.get("image") for c in run.containers]),
+        )
+    if named or answer == "unix-socket":
+        return CheckResult.uncertain(
+            f"{subject} has no Cloud SQL connection but runs a Cloud SQL Auth Proxy sidecar; "
+            "it may serve /cloudsql/ through a shared volume (not checked).", att_ev
+        )
+    return None
 
-    if sidecar and not socket_log:
-        dials_localhost = view is not None and bool(app_tcp(view, "localhost"))
-        if run is not None and (dials_localhost or answer == "localhost-tcp"):
-            return CheckResult.ok(
-                f"{subject} has no Cloud SQL connection, but a Cloud SQL Auth Proxy sidecar serves "
-                "localhost, which is what the app dials.", att_ev,
-                run_ev(run, "containers[].image", [c.get("image") for c in run.containers]),
-            )
-        if named or uses_socket_answer:
-            return CheckResult.uncertain(
-                f"{subject} has no Cloud SQL connection but runs a Cloud SQL Auth Proxy sidecar; "
-                "it may serve /cloudsql/ through a shared volume (not checked).", att_ev
-            )
 
-    evidence: list[Evidence] = [att_ev]
-    why = ""
-    consequence = ""
-    candidates: list[str] = []
+def _need(obs: Facts, view: AppView | None, named: list[tuple[str, AppConnection]],
+          socket_log: LogMatch | None, answer: str | None) -> _Need:
+    """What shows the app opens /cloudsql/ (or dials a public IP instead): env, logs, the answer."""
+    need = _Need()
     if named:
         name, conn = named[0]
-        evidence.extend(app_ev(c) for _, c in named)
-        candidates.extend(n for n, _ in named)
-        why = f"the app opens /cloudsql/{clean(name)} ({var(conn)})"
+        need.evidence.extend(app_ev(c) for _, c in named)
+        need.candidates.extend(n for n, _ in named)
+        need.why = f"the app opens /cloudsql/{clean(name)} ({var(conn)})"
     if socket_log:
-        evidence.append(log_ev(socket_log))
-        log_names = [n for n in names_in_logs(socket_log) if n != _EMPTY_NAME_IN_LOG]
-        candidates.extend(log_names)
-        why = why or "the logs show the app failing to find its /cloudsql/ socket"
-    if uses_socket_answer and not why:
-        evidence.append(answer_ev(answer or ""))
-        why = "you said the app connects through the /cloudsql/ Unix socket"
-    if not why and view is not None:
+        need.evidence.append(log_ev(socket_log))
+        need.candidates.extend(n for n in names_in_logs(socket_log) if n != _EMPTY_NAME_IN_LOG)
+        need.why = need.why or "the logs show the app failing to find its /cloudsql/ socket"
+    if answer == "unix-socket" and not need.why:
+        need.evidence.append(answer_ev(answer))
+        need.why = "you said the app connects through the /cloudsql/ Unix socket"
+    if not need.why and view is not None:
         # The app dials an instance's public IP itself: a path that only works through
         # authorized networks (Saleor's 0.0.0.0/0); the supported path, the Cloud SQL
         # connection, is missing. A private IP over VPC egress is a sound design: not counted.
-        public = [(c, inst) for c, inst, kind in app_ip_targets(obs, view) if kind == "PRIMARY"]
+        public = [(c, inst) for c, inst, kind in obs.ip_targets(view) if kind == "PRIMARY"]
         if public:
             conn, inst = public[0]
-            evidence.append(app_ev(conn))
-            candidates.append(inst.get("connectionName") or "")
-            why = (f"the app dials instance {inst.get('connectionName')}'s public IP "
-                   f"{conn.dsn.host} directly ({var(conn)})")
-            consequence = ("a path that works only through authorized networks (Cloud Run's egress "
-                           "addresses are dynamic) and bypasses the IAM-checked, encrypted "
-                           "connection; the app should use the socket once it is attached")
+            need.evidence.append(app_ev(conn))
+            need.candidates.append(inst.connection_name or "")
+            host = conn.dsn.host if conn.dsn else None
+            need.why = (f"the app dials instance {inst.connection_name}'s public IP "
+                        f"{host} directly ({var(conn)})")
+            need.consequence = ("a path that works only through authorized networks (Cloud Run's "
+                                "egress addresses are dynamic) and bypasses the IAM-checked, "
+                                "encrypted connection; the app should use the socket once it is "
+                                "attached")
+    return need
 
-    if not why:
-        if view is None:
-            return unknown(obs, f"whether the app of {who} needs a Cloud SQL connection", "app", "run")
-        hidden = view.route_hidden and not view.route_known
-        if hidden and answer is None:
-            if not logs_read(obs):
-                return CheckResult.uncertain(
-                    f"{subject} has no Cloud SQL connection; whether the app needs one is unknown: its "
-                    f"settings ({view.route_vars}) are in Secret Manager and weren't read, and "
-                    f"the logs could not be read ({reason(obs, 'logs')}).", att_ev
-                )
+
+def _no_need_verdict(obs: Facts, who: str, subject: str, att_ev: Evidence,
+                     view: AppView | None, answer: str | None) -> CheckResult:
+    """Nothing shows the app needs the connection: ok, or doubt when the proof is unreadable."""
+    if view is None:
+        return unknown(obs, f"whether the app of {who} needs a Cloud SQL connection",
+                       FactKey.app(), FactKey.run())
+    hidden = view.route_hidden and not view.route_known
+    if hidden and answer is None:
+        if not obs.logs_read:
             return CheckResult.uncertain(
-                f"{subject} has no Cloud SQL connection; its database settings ({view.route_vars}) are "
-                "in Secret Manager and weren't read, and the logs show no socket error.", att_ev
+                f"{subject} has no Cloud SQL connection; whether the app needs one is unknown: its "
+                f"settings ({view.route_vars}) are in Secret Manager and weren't read, and "
+                f"the logs could not be read ({obs.reason(FactKey.logs())}).", att_ev
             )
-        if hidden and answer is not None:
-            return CheckResult.ok(
-                f"{subject} has no Cloud SQL connection, and you said the app connects by {answer}, "
-                "not through the /cloudsql/ socket.", att_ev, answer_ev(answer),
-            )
-        if not view.readable and not logs_read(obs):
-            return CheckResult.uncertain(
-                f"{subject} has no Cloud SQL connection and its env names no instance; the logs that "
-                f"would show a socket error could not be read ({reason(obs, 'logs')}).", att_ev
-            )
-        hidden_refs = refs_unknown(obs)
-        if hidden_refs:
-            return CheckResult.uncertain(
-                f"{subject} has no Cloud SQL connection; whether the app needs one is unknown: "
-                f"{hidden_refs}.", att_ev
-            )
-        dialled = ", ".join(c.display for c in view.readable) or "nothing"
-        return CheckResult.ok(
-            f"{subject} has no Cloud SQL connection, but nothing shows the app needs one: it does not "
-            f"open /cloudsql/ (its database settings: {dialled}) and the logs show no socket error.",
-            att_ev, *(app_ev(c) for c in view.readable),
+        return CheckResult.uncertain(
+            f"{subject} has no Cloud SQL connection; its database settings ({view.route_vars}) are "
+            "in Secret Manager and weren't read, and the logs show no socket error.", att_ev
         )
+    if hidden and answer is not None:
+        return CheckResult.ok(
+            f"{subject} has no Cloud SQL connection, and you said the app connects by {answer}, "
+            "not through the /cloudsql/ socket.", att_ev, answer_ev(answer),
+        )
+    if not view.readable and not obs.logs_read:
+        return CheckResult.uncertain(
+            f"{subject} has no Cloud SQL connection and its env names no instance; the logs that "
+            f"would show a socket error could not be read ({obs.reason(FactKey.logs())}).", att_ev
+        )
+    hidden_refs = obs.refs_unknown()
+    if hidden_refs:
+        return CheckResult.uncertain(
+            f"{subject} has no Cloud SQL connection; whether the app needs one is unknown: "
+            f"{hidden_refs}.", att_ev
+        )
+    dialled = ", ".join(c.display for c in view.readable) or "nothing"
+    return CheckResult.ok(
+        f"{subject} has no Cloud SQL connection, but nothing shows the app needs one: it does not "
+        f"open /cloudsql/ (its database settings: {dialled}) and the logs show no socket error.",
+        att_ev, *(app_ev(c) for c in view.readable),
+    )
 
-    conn_name, verified = _pick_connection_name(obs, candidates)
-    inst = instance_for_name(obs, conn_name) if conn_name else None
-    rev = obs.serving.name if obs.serving is not None else (run.name if run else "")
+
+def _not_attached(obs: Facts, who: str, att_ev: Evidence, need: _Need) -> CheckResult:
+    """The cause holds: name the instance to attach and what the missing connection breaks."""
+    run = obs.run
+    evidence = [att_ev, *need.evidence]
+    conn_name, verified = _pick_connection_name(obs, need.candidates)
+    inst = obs.instance_for_name(conn_name) if conn_name else None
+    serving = obs.serving
+    rev = serving.name if serving is not None else (run.name if run else "")
     params: dict[str, Any] = {
         **base_params(obs),
         "connection_name": conn_name,
@@ -185,13 +168,13 @@ def cloudsql_not_attached(obs: Observations) -> CheckResult:
         "revision": rev,
     }
     if inst is not None:
-        params.update(instance=inst.get("name"), instance_project=inst.get("project"))
+        params.update(instance=inst.name, instance_project=inst.project)
     target_txt = conn_name or "the instance"
-    consequence = consequence or (f"without the connection Cloud Run never creates "
-                                  f"/cloudsql/{target_txt}, so every connect fails")
+    consequence = need.consequence or (f"without the connection Cloud Run never creates "
+                                       f"/cloudsql/{target_txt}, so every connect fails")
     what = "template" if obs.target.kind == "job" else "serving revision"
     return failed(
-        f"The {what} of {who} has no Cloud SQL connection, but {why}: {consequence} "
+        f"The {what} of {who} has no Cloud SQL connection, but {need.why}: {consequence} "
         f"({_ANNOTATION_NOTE}).",
         evidence, params,
         [("Cloud SQL connection (cloudSqlInstance / cloudsql-instances annotation)",
@@ -199,46 +182,72 @@ def cloudsql_not_attached(obs: Observations) -> CheckResult:
     )
 
 
+def cloudsql_not_attached(obs: Facts) -> CheckResult:
+    att = obs.serving_attachment()
+    if att is None:
+        return unknown(obs, "whether a Cloud SQL connection is attached", FactKey.run())
+    who = f"{obs.target.kind} {obs.target.name}"
+    subject = who[:1].upper() + who[1:]  # at the start of a sentence
+    if att.names:
+        return CheckResult.ok(
+            f"{subject} has a Cloud SQL connection to {', '.join(map(repr, att.names))}.", att.evidence
+        )
+    view = obs.app
+    named = [(n, c) for n, c in obs.app_names() if clean(n)]
+    socket_log = obs.log_hit("socket-not-found")
+    # The operator's answer stands in only for what the env does not say.
+    answer = view.answer if view is not None and not view.route_known else None
+    run = obs.run
+    if run is not None and run.has_proxy_sidecar and not socket_log:
+        verdict = _sidecar_verdict(obs, subject, att.evidence, view, answer, bool(named))
+        if verdict is not None:
+            return verdict
+    need = _need(obs, view, named, socket_log, answer)
+    if not need.why:
+        return _no_need_verdict(obs, who, subject, att.evidence, view, answer)
+    return _not_attached(obs, who, att.evidence, need)
+
+
 # --------------------------------------------------------------------------- malformed
 
 
-def _names_to_check(obs: Observations) -> list[tuple[str, str, Evidence]]:
+def _names_to_check(obs: Facts) -> list[tuple[str, str, Evidence]]:
     """(byte-exact name, variable or "attachment", evidence) for every name the connection uses."""
     out: list[tuple[str, str, Evidence]] = []
-    for name, where in all_attached(obs):
-        probe = P_SERVING if obs.serving is not None and where == obs.serving.name else P_RUN
+    serving = obs.serving
+    for name, where in obs.all_attached():
+        probe = SERVING if serving is not None and where == serving.name else RUN_CONFIG
         out.append((name, "attachment", Evidence(
             probe, "volumes[].cloudSqlInstance.instances[]", repr(name), "run.googleapis.com", where,
             "shown with repr(): every byte counts",
         )))
-    for name, conn in app_names(obs):
+    for name, conn in obs.app_names():
         out.append((name, var(conn), app_ev(conn, f"connection name {name!r}")))
     return out
 
 
-def _exact_name(obs: Observations, name: str) -> str | None:
+def _exact_name(obs: Facts, name: str) -> str | None:
     """The instance's real connectionName for a bad name, when the instance can be found."""
     if not clean(name):
         # An empty variable names nothing: the attached (or the project's only) instance is meant.
-        return suggested_connection_name(obs)
-    inst = instance_for_name(obs, name)
+        return obs.suggested_connection_name()
+    inst = obs.instance_for_name(name)
     if inst is not None:
-        return inst.get("connectionName")
-    ref = ref_for(obs, name)
+        return inst.connection_name
+    ref = obs.ref_for(name)
     wanted = ref.instance if ref is not None else clean(name).rsplit(":", 1)[-1]
-    for listed in obs.project_instances.values():
-        for i in listed:
-            if i.get("name") == wanted:
-                return i.get("connectionName")
+    for i in obs.all_listed():
+        if i.name == wanted:
+            return i.connection_name
     return None
 
 
-def connection_name_malformed(obs: Observations) -> CheckResult:
+def connection_name_malformed(obs: Facts) -> CheckResult:
     if obs.run is None:
-        return unknown(obs, "whether the connection names are well formed", "run")
+        return unknown(obs, "whether the connection names are well formed", FactKey.run())
     names = _names_to_check(obs)
     bad = [(n, where, ev, p) for n, where, ev in names if (p := connection_name_problem(n))]
-    socket_log = log_hit(obs, "socket-not-found")
+    socket_log = obs.log_hit("socket-not-found")
     if not bad and socket_log and _EMPTY_NAME_IN_LOG in names_in_logs(socket_log):
         # The platform says the app opened /cloudsql/.s.PGSQL.5432: its name variable is empty.
         exact, _ = _pick_connection_name(obs, [n for n, _w, _e in names])
@@ -256,9 +265,9 @@ def connection_name_malformed(obs: Observations) -> CheckResult:
         exact = _exact_name(obs, name)
         in_env = where != "attachment"
         evidence = [e for _, _, e, _ in bad]
-        inst = instance_for_name(obs, name)
+        inst = obs.instance_for_name(name)
         if inst is not None:
-            evidence.append(inst_ev(inst, "connectionName", inst.get("connectionName")))
+            evidence.append(inst.evidence("connectionName", inst.connection_name))
         place = f"variable {where}" if in_env else "the Cloud SQL connection (attachment)"
         fix_command = _fix_command(obs, name, where, exact)
         return failed(
@@ -273,7 +282,7 @@ def connection_name_malformed(obs: Observations) -> CheckResult:
                               for n, w, _, p in bad]},
             [(f"connection name in {where}", exact or "project:region:instance", repr(name))],
         )
-    view = app_view(obs)
+    view = obs.app
     if not names:
         if view is not None and view.route_hidden:
             return CheckResult.uncertain(
@@ -290,7 +299,7 @@ def connection_name_malformed(obs: Observations) -> CheckResult:
     )
 
 
-def _fix_command(obs: Observations, bad: str, where: str, exact: str | None) -> str:
+def _fix_command(obs: Facts, bad: str, where: str, exact: str | None) -> str:
     """The gcloud form of the fix: the variable set, or the attachment list re-set in full."""
     t = obs.target
     good = exact or (clean(bad) if connection_name_problem(clean(bad)) is None
@@ -299,44 +308,44 @@ def _fix_command(obs: Observations, bad: str, where: str, exact: str | None) -> 
     if where != "attachment":
         return f"{head} --update-env-vars={where}={good}"
     # --set-cloudsql-instances replaces the list: carry the other attached names too.
-    names = [good if n == bad else clean(n) for n, _ in all_attached(obs)]
+    names = [good if n == bad else clean(n) for n, _ in obs.all_attached()]
     return f"{head} --set-cloudsql-instances={','.join(dict.fromkeys(names))}"
 
 
 # --------------------------------------------------------------------------- mismatch
 
 
-def _exists_txt(obs: Observations, name: str) -> tuple[bool | None, str]:
-    inst = instance_for_name(obs, name)
+def _exists_txt(obs: Facts, name: str) -> tuple[bool | None, str]:
+    inst = obs.instance_for_name(name)
     if inst is not None:
-        real = inst.get("connectionName")
+        real = inst.connection_name
         if real == clean(name):
             return True, f"{clean(name)} exists"
         return False, f"{clean(name)} does not exist (the instance is {real})"
-    ref = ref_for(obs, name)
-    f = obs.failure(f"instance:{ref.key}") if ref is not None else None
+    ref = obs.ref_for(name)
+    f = obs.failure(FactKey.instance(ref.project, ref.instance)) if ref is not None else None
     if f is not None and f.kind == "not-found":
         return False, f"{clean(name)} does not exist"
-    if inst is None and obs.project_instances.get(name.split(":")[0]) is not None:
+    if inst is None and obs.listed(name.split(":")[0]) is not None:
         return False, f"{clean(name)} does not exist"
     return None, f"whether {clean(name)} exists is unknown"
 
 
-def connection_name_mismatch(obs: Observations) -> CheckResult:
-    att = serving_attachment(obs)
+def connection_name_mismatch(obs: Facts) -> CheckResult:
+    att = obs.serving_attachment()
     if att is None:
-        return unknown(obs, "which instance is attached", "run")
-    attached_raw, att_ev = att
-    attached = {clean(n) for n in attached_raw if clean(n)}
-    app = [(clean(n), c) for n, c in app_names(obs)
+        return unknown(obs, "which instance is attached", FactKey.run())
+    att_ev = att.evidence
+    attached = {clean(n) for n in att.names if clean(n)}
+    app = [(clean(n), c) for n, c in obs.app_names()
            if clean(n) and connection_name_problem(clean(n)) is None]
-    socket_log = log_hit(obs, "socket-not-found")
+    socket_log = obs.log_hit("socket-not-found")
     from_logs = [clean(n) for n in names_in_logs(socket_log)
                  if n != _EMPTY_NAME_IN_LOG and connection_name_problem(clean(n)) is None]
     if not attached:
         return CheckResult.skipped("Nothing is attached, so there is nothing to mismatch.")
     if not app and not from_logs:
-        view = app_view(obs)
+        view = obs.app
         if view is not None and view.route_hidden:
             return CheckResult.uncertain(
                 f"The app's settings ({view.route_vars}) are in Secret Manager and weren't read, so "
@@ -377,31 +386,32 @@ def connection_name_mismatch(obs: Observations) -> CheckResult:
 # --------------------------------------------------------------------------- not found
 
 
-def _not_found_one(obs: Observations, ref: InstanceRef) -> CheckResult:
-    inst = obs.instances.get(ref.key)
-    listed = obs.project_instances.get(ref.project)
-    existing = [i.get("connectionName") for i in listed or []]
+def _not_found_one(obs: Facts, ref: InstanceRef) -> CheckResult:
+    inst = obs.instance(ref)
+    listed = obs.listed(ref.project)
+    existing = [i.connection_name for i in listed or []]
     params = {**base_params(obs), "instance": ref.instance, "instance_project": ref.project,
               "connection_name": clean(ref.connection_name), "existing_instances": existing,
               "existing": ", ".join(existing) if listed is not None and existing
               else "none" if listed is not None else "unknown (could not list)"}
     if inst is not None:
-        real = inst.get("connectionName")
+        real = inst.connection_name
         if ref.region is not None and real and real != clean(ref.connection_name):
             return failed(
                 f"There is no instance {clean(ref.connection_name)}: instance {ref.instance} of "
-                f"project {inst.get('project')} is in region {inst.get('region')}, its connection "
+                f"project {inst.project} is in region {inst.region}, its connection "
                 f"name is {real}.",
-                [inst_ev(inst, "connectionName", real)],
+                [inst.evidence("connectionName", real)],
                 {**params, "suggested_connection_name": real},
                 [("connection name", real, clean(ref.connection_name))],
             )
         return CheckResult.ok(f"Instance {real or ref.key} exists.",
-                              inst_ev(inst, "connectionName", real))
-    f = obs.failure(f"instance:{ref.key}")
+                              inst.evidence("connectionName", real))
+    key = FactKey.instance(ref.project, ref.instance)
+    f = obs.failure(key)
     if f is None or f.kind != "not-found":
         return CheckResult.uncertain(
-            f"Cannot tell whether instance {ref.key} exists: {reason(obs, f'instance:{ref.key}')}."
+            f"Cannot tell whether instance {ref.key} exists: {obs.reason(key)}."
         )
     hint = ""
     suggestion = None
@@ -411,31 +421,31 @@ def _not_found_one(obs: Observations, ref: InstanceRef) -> CheckResult:
                 + (f" ({ids[0]})" if ids else "") + ".")
         if ids:
             suggestion = f"{ids[0]}:{ref.region}:{ref.instance}" if ref.region else None
-    same = [i for ls in obs.project_instances.values() for i in ls
-            if i.get("name") == ref.instance and i.get("project") != ref.project]
+    same = [i for i in obs.all_listed() if i.name == ref.instance and i.project != ref.project]
     if same:
-        suggestion = same[0].get("connectionName")
-        hint += f" An instance of that name exists in project {same[0].get('project')}: {suggestion}."
+        suggestion = same[0].connection_name
+        hint += f" An instance of that name exists in project {same[0].project}: {suggestion}."
     elif listed is not None and len(listed) == 1:
-        suggestion = listed[0].get("connectionName")
+        suggestion = listed[0].connection_name
     if listed is None:
-        there = f" The instances of {ref.project} could not be listed ({reason(obs, f'list:{ref.project}')})."
+        there = (f" The instances of {ref.project} could not be listed "
+                 f"({obs.reason(FactKey.listing(ref.project))}).")
     else:
         there = (f" Instances in {ref.project}: {', '.join(existing)}." if existing
                  else f" Project {ref.project} has no Cloud SQL instances.")
     return failed(
         f"Instance {ref.instance} does not exist in project {ref.project} (named as "
         f"{clean(ref.connection_name)!r}), so the connection has nothing to reach.{there}{hint}",
-        [Evidence(P_SQL, "instances.get", "404 not found", SQL_API, ref.key),
-         Evidence(P_SQL, "instances.list[].connectionName", existing, SQL_API,
+        [Evidence(SQL, "instances.get", "404 not found", SQL_API, ref.key),
+         Evidence(SQL, "instances.list[].connectionName", existing, SQL_API,
                   f"projects/{ref.project}")],
         {**params, "suggested_connection_name": suggestion},
         [("instance", clean(ref.connection_name), "not found")],
     )
 
 
-def instance_not_found(obs: Observations) -> CheckResult:
-    refs = unique_refs(obs)
+def instance_not_found(obs: Facts) -> CheckResult:
+    refs = obs.refs
     if not refs:
         return CheckResult.skipped("No Cloud SQL instance is attached to or named by the app.")
     return combine([_not_found_one(obs, r) for r in refs])
@@ -444,31 +454,32 @@ def instance_not_found(obs: Observations) -> CheckResult:
 # --------------------------------------------------------------------------- socket path
 
 
-def socket_path_too_long(obs: Observations) -> CheckResult:
+def socket_path_too_long(obs: Facts) -> CheckResult:
     names: dict[str, str] = {}
-    for n, _w in all_attached(obs):
+    for n, _w in obs.all_attached():
         names.setdefault(clean(n), "attachment")
-    for n, c in app_names(obs):
+    for n, c in obs.app_names():
         names.setdefault(clean(n), var(c))
     names.pop("", None)
     if not names:
         if obs.run is None:
-            return unknown(obs, "the socket path length", "run")
+            return unknown(obs, "the socket path length", FactKey.run())
         return CheckResult.skipped("No instance connection name is attached or named by the app.")
     results = []
     for name, where in names.items():
-        inst = instance_for_name(obs, name)
-        eng = engine(inst)
+        inst = obs.instance_for_name(name)
+        eng = inst.engine if inst is not None else None
         path = socket_path(name, eng or "postgres")
         size = len(path.encode("utf-8"))
-        ev = Evidence(P_APP if where != "attachment" else P_RUN, "socket path", path,
+        ev = Evidence(APP if where != "attachment" else RUN_CONFIG, "socket path", path,
                       "run.googleapis.com", "", f"{size} bytes; the limit is {SOCKET_PATH_MAX}")
         if size <= SOCKET_PATH_MAX:
             results.append(CheckResult.ok(f"{path} is {size} bytes (limit {SOCKET_PATH_MAX}).", ev))
             continue
-        if eng is None:
-            ref = ref_for(obs, name)
-            why = reason(obs, f"instance:{ref.key}") if ref is not None else "it was not read"
+        if inst is None or eng is None:
+            ref = obs.ref_for(name)
+            why = (obs.reason(FactKey.instance(ref.project, ref.instance)) if ref is not None
+                   else "it was not read")
             results.append(CheckResult.uncertain(
                 f"{path} would be {size} bytes, over the {SOCKET_PATH_MAX}-byte limit, if the "
                 f"instance runs Postgres; its engine is unknown ({why}).", ev,
@@ -477,7 +488,7 @@ def socket_path_too_long(obs: Observations) -> CheckResult:
         results.append(failed(
             f"The Unix socket path {path} is {size} bytes, over the {SOCKET_PATH_MAX}-byte limit "
             f"of a socket address, so the app cannot open it ({name}).",
-            [ev, inst_ev(inst, "databaseVersion", inst.get("databaseVersion"))],  # type: ignore[arg-type]
+            [ev, inst.evidence("databaseVersion", inst.database_version)],
             {**base_params(obs), "connection_name": name, "socket_path": path, "length": size,
              "limit": SOCKET_PATH_MAX, "engine": eng, "variable": where},
             [("socket path length", f"<= {SOCKET_PATH_MAX} bytes", f"{size} bytes")],
@@ -486,14 +497,14 @@ def socket_path_too_long(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("cloudsql-not-attached", probes=(P_RUN, P_SERVING, P_APP, P_LOGS, P_SQL),
-                    evaluate=cloudsql_not_attached),
-    Check.reporting("connection-name-malformed", probes=(P_RUN, P_SERVING, P_APP, P_SQL, P_LOGS),
-                    evaluate=connection_name_malformed),
-    Check.reporting("connection-name-mismatch", probes=(P_RUN, P_SERVING, P_APP, P_SQL, P_LOGS),
-                    evaluate=connection_name_mismatch),
-    Check.reporting("instance-not-found", probes=(P_SQL, P_APP, P_RUN),
-                    evaluate=instance_not_found),
-    Check.reporting("socket-path-too-long", probes=(P_RUN, P_APP, P_SQL),
-                    evaluate=socket_path_too_long),
+    Check.reporting("cloudsql-not-attached", probes=(RUN_CONFIG, SERVING, APP, SQL, LOGS),
+                    judge=cloudsql_not_attached),
+    Check.reporting("connection-name-malformed", probes=(RUN_CONFIG, SERVING, APP, SQL, LOGS),
+                    judge=connection_name_malformed),
+    Check.reporting("connection-name-mismatch", probes=(RUN_CONFIG, SERVING, APP, SQL, LOGS),
+                    judge=connection_name_mismatch),
+    Check.reporting("instance-not-found", probes=(RUN_CONFIG, PROJECT, APP, SQL),
+                    judge=instance_not_found),
+    Check.reporting("socket-path-too-long", probes=(RUN_CONFIG, SERVING, APP, SQL),
+                    judge=socket_path_too_long),
 )

@@ -1,10 +1,11 @@
-"""What a check is: a pure verdict on one root cause or finding, from the observations."""
+"""What a check is: a pure verdict on one root cause or finding, from the typed facts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
+from troubleshooter.facts.read import Facts
 from troubleshooter.model import CheckResult
 from troubleshooter.observations import Observations
 
@@ -15,11 +16,16 @@ class Check:
 
     id: str                         # what it asks and why is in the decision tree's check node
     produces: str | None            # the root-cause or finding id it can report (None for routing)
-    probes: tuple[str, ...]         # the probes whose facts it reads
-    evaluate: Callable[[Observations], CheckResult]
+    # The probes whose facts it reads: the live walk keeps it pending until they finish
+    # (tests/test_check_probes.py holds this against what `judge` really reads).
+    probes: tuple[str, ...]
+    judge: Callable[[Facts], CheckResult]
+
+    def evaluate(self, obs: Observations) -> CheckResult:
+        return self.judge(Facts(obs))
 
     @classmethod
     def reporting(cls, cause: str, *, probes: tuple[str, ...],
-                  evaluate: Callable[[Observations], CheckResult]) -> "Check":
+                  judge: Callable[[Facts], CheckResult]) -> "Check":
         """The check of one catalog cause or finding: its id is the id it reports."""
-        return cls(id=cause, produces=cause, probes=probes, evaluate=evaluate)
+        return cls(id=cause, produces=cause, probes=probes, judge=judge)

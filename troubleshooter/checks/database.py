@@ -3,61 +3,37 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from troubleshooter.checks.base import Check
-from troubleshooter.checks.helpers import (
-    P_APP,
-    P_DBUSERS,
-    P_LOGS,
-    P_RUN,
-    P_SQL,
-    SQL_API,
-    app_ev,
-    app_view,
-    base_params,
-    combine,
-    database_flag,
-    engine,
-    failed,
-    inst_ev,
-    instance_for_conn,
-    instance_params,
-    log_ev,
-    log_hit,
-    logs_read,
-    reason,
-    run_ev,
-    short,
-    unique_refs,
-    unknown,
-    var,
-)
+from troubleshooter.checks.params import base_params, instance_params
+from troubleshooter.checks.verdicts import combine, failed, unknown
+from troubleshooter.dsn.connections import AppConnection
+from troubleshooter.facts.app import app_ev, var
+from troubleshooter.facts.instance import Instance
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.logs import log_ev
+from troubleshooter.facts.names import short
+from troubleshooter.facts.read import Facts
+from troubleshooter.facts.sources import APP, DBUSERS, LOGGING_API, LOGS, RUN_CONFIG, SQL, SQL_API
+from troubleshooter.facts.workload import run_ev
 from troubleshooter.model import CheckResult, Evidence, LogMatch
-from troubleshooter.observations import Observations
-
-if TYPE_CHECKING:
-    from troubleshooter.dsn.connections import AppConnection
 
 _IAM_USER_TYPES = ("CLOUD_IAM_SERVICE_ACCOUNT", "CLOUD_IAM_USER", "CLOUD_IAM_GROUP_SERVICE_ACCOUNT",
                    "CLOUD_IAM_GROUP_USER")
 _SA_SUFFIX = ".gserviceaccount.com"
 
 
-def _key(inst: dict[str, Any]) -> str:
-    return f"{inst.get('project')}:{inst.get('name')}"
-
-
 def _per_app_setting(
-    obs: Observations,
+    obs: Facts,
     what: str,
-    field: Callable[["AppConnection"], str | None],
-    judge: Callable[["AppConnection", dict[str, Any], str], CheckResult],
+    field: Callable[[AppConnection], str | None],
+    judge: Callable[[AppConnection, Instance, str], CheckResult],
 ) -> CheckResult:
     """Run `judge` for each readable app setting naming `field`, on the instance it talks to."""
-    view = app_view(obs)
+    view = obs.app
     if view is None:
-        return unknown(obs, what, "run")
+        return unknown(obs, what, FactKey.run())
     named = [c for c in view.readable if c.dsn is not None and field(c)]
     if not named:
         if view.secret:
@@ -68,11 +44,10 @@ def _per_app_setting(
         return CheckResult.skipped(f"The app's env does not name its {what}.")
     results = []
     for conn in named:
-        inst = instance_for_conn(obs, conn)
+        inst = obs.instance_for_conn(conn)
         if isinstance(inst, str):
             results.append(CheckResult.uncertain(f"Cannot tell which instance {var(conn)} uses: {inst}."))
             continue
-        assert inst is not None
         results.append(judge(conn, inst, field(conn) or ""))
     return combine(results)
 
@@ -80,19 +55,17 @@ def _per_app_setting(
 # --------------------------------------------------------------------------- database
 
 
-def database_not_found(obs: Observations) -> CheckResult:
-    def judge(conn: "AppConnection", inst: dict[str, Any], db: str) -> CheckResult:
-        key = _key(inst)
-        names = obs.databases.get(key)
-        name = inst.get("connectionName") or key
+def database_not_found(obs: Facts) -> CheckResult:
+    def judge(conn: AppConnection, inst: Instance, db: str) -> CheckResult:
+        names = obs.databases(inst)
+        name = inst.connection_name or inst.key
         if names is None:
-            return CheckResult.uncertain(
-                f"Cannot list the databases of {name}: {reason(obs, f'databases:{key}')}.", app_ev(conn)
-            )
-        ev = [app_ev(conn), Evidence(P_DBUSERS, "databases[].name", names, SQL_API, name)]
+            why = obs.reason(FactKey.databases(str(inst.project), str(inst.name)))
+            return CheckResult.uncertain(f"Cannot list the databases of {name}: {why}.", app_ev(conn))
+        ev = [app_ev(conn), Evidence(DBUSERS, "databases[].name", names, SQL_API, name)]
         if db in names:
             return CheckResult.ok(f"Database {db!r} exists on {name}.", *ev)
-        missing_log = log_hit(obs, "database-missing")
+        missing_log = obs.log_hit("database-missing")
         if missing_log:
             ev.append(log_ev(missing_log))
         return failed(
@@ -125,18 +98,16 @@ def _user_match(user: str, users: list[dict[str, Any]], eng: str | None) -> tupl
     return None, None
 
 
-def db_user_not_found(obs: Observations) -> CheckResult:
-    def judge(conn: "AppConnection", inst: dict[str, Any], user: str) -> CheckResult:
-        key = _key(inst)
-        users = obs.users.get(key)
-        name = inst.get("connectionName") or key
+def db_user_not_found(obs: Facts) -> CheckResult:
+    def judge(conn: AppConnection, inst: Instance, user: str) -> CheckResult:
+        users = obs.users(inst.key)
+        name = inst.connection_name or inst.key
         if users is None:
-            return CheckResult.uncertain(
-                f"Cannot list the users of {name}: {reason(obs, f'users:{key}')}.", app_ev(conn)
-            )
+            why = obs.reason(FactKey.users(str(inst.project), str(inst.name)))
+            return CheckResult.uncertain(f"Cannot list the users of {name}: {why}.", app_ev(conn))
         listed = [str(u.get("name")) for u in users]
-        ev = [app_ev(conn), Evidence(P_DBUSERS, "users[].name", listed, SQL_API, name)]
-        found, hint = _user_match(user, users, engine(inst))
+        ev = [app_ev(conn), Evidence(DBUSERS, "users[].name", listed, SQL_API, name)]
+        found, hint = _user_match(user, users, inst.engine)
         if found is not None:
             return CheckResult.ok(f"User {user!r} exists on {name} ({found.get('type') or 'BUILT_IN'}).", *ev)
         params = {**base_params(obs), **instance_params(inst), "user": user,
@@ -173,22 +144,22 @@ def _log_users(m: LogMatch) -> list[str]:
     return out
 
 
-def _password_secret(obs: Observations) -> str | None:
+def _password_secret(obs: Facts) -> str | None:
     """The Secret Manager secret holding the password, if the app reads it from one."""
-    view = app_view(obs)
+    view = obs.app
     for c in view.secret if view else ():
         if c.role in ("password", "url") and c.secret_ref:
             return short(c.secret_ref.split(":", 1)[0])
     return None
 
 
-def password_authentication_failed(obs: Observations) -> CheckResult:
-    if not logs_read(obs):
-        return unknown(obs, "whether logins fail", "logs")
-    hit = log_hit(obs, "auth-failed")
+def password_authentication_failed(obs: Facts) -> CheckResult:
+    if not obs.logs_read:
+        return unknown(obs, "whether logins fail", FactKey.logs())
+    hit = obs.log_hit("auth-failed")
     if hit is None:
         return CheckResult.ok("The logs show no failed database login.")
-    view = app_view(obs)
+    view = obs.app
     app_users = [c.dsn.user for c in (view.readable if view else ()) if c.dsn and c.dsn.user]
     users_named = _log_users(hit) or app_users
     if not users_named:
@@ -196,22 +167,22 @@ def password_authentication_failed(obs: Observations) -> CheckResult:
             "The logs show failed logins, but neither they nor the app's env say which user.",
             log_ev(hit),
         )
-    refs = unique_refs(obs)
+    refs = obs.refs
     if not refs:
         return CheckResult.uncertain("The logs show failed logins, but no instance is named.", log_ev(hit))
     unreadable = []
     for ref in refs:
-        users = obs.users.get(ref.key)
+        users = obs.users(ref.key)
         if users is None:
-            unreadable.append(f"{ref.key} ({reason(obs, f'users:{ref.key}')})")
+            unreadable.append(f"{ref.key} ({obs.reason(FactKey.users(ref.project, ref.instance))})")
             continue
-        inst = obs.instances.get(ref.key)
+        inst = obs.instance(ref)
         for user in users_named:
-            entry, _ = _user_match(user, users, engine(inst))
+            entry, _ = _user_match(user, users, inst.engine if inst else None)
             if entry is None:
                 continue
             iam = entry.get("type") in _IAM_USER_TYPES
-            where = inst.get("connectionName") if inst else ref.key
+            where = inst.connection_name if inst else ref.key
             return failed(
                 f"User {user!r} exists on {where} but its "
                 + ("IAM login (token) " if iam else "password ")
@@ -219,7 +190,7 @@ def password_authentication_failed(obs: Observations) -> CheckResult:
                 + ("the service account's IAM database login is refused." if iam else
                    "the app's password (often a stale secret version or a trailing newline in "
                    "the secret) does not match."),
-                [log_ev(hit), Evidence(P_DBUSERS, "users[].name", [u.get("name") for u in users],
+                [log_ev(hit), Evidence(DBUSERS, "users[].name", [u.get("name") for u in users],
                                        SQL_API, where or ref.key)],
                 {**base_params(obs), **instance_params(inst, ref), "user": user, "iam_user": iam,
                  "secret": _password_secret(obs)},
@@ -239,10 +210,10 @@ def password_authentication_failed(obs: Observations) -> CheckResult:
 # --------------------------------------------------------------------------- capacity
 
 
-def too_many_connections(obs: Observations) -> CheckResult:
-    if not logs_read(obs):
-        return unknown(obs, "whether the instance runs out of connections", "logs")
-    hit = log_hit(obs, "too-many-connections")
+def too_many_connections(obs: Facts) -> CheckResult:
+    if not obs.logs_read:
+        return unknown(obs, "whether the instance runs out of connections", FactKey.logs())
+    hit = obs.log_hit("too-many-connections")
     if hit is None:
         return CheckResult.ok("The logs show no connection-limit errors.")
     run = obs.run
@@ -251,14 +222,14 @@ def too_many_connections(obs: Observations) -> CheckResult:
     if run is not None:
         ev.append(run_ev(run, "scaling.maxInstanceCount", run.max_instances))
         params["max_instances"] = run.max_instances
-    insts = [(r, obs.instances[r.key]) for r in unique_refs(obs) if r.key in obs.instances]
+    insts = [(r, i) for r in obs.refs if (i := obs.instance(r)) is not None]
     limit_txt = ""
     if insts:
         ref, inst = insts[0]
-        flag = database_flag(inst, "max_connections")
-        tier = (inst.get("settings") or {}).get("tier")
-        ev += [inst_ev(inst, "settings.databaseFlags[max_connections]", flag),
-               inst_ev(inst, "settings.tier", tier)]
+        flag = inst.database_flag("max_connections")
+        tier = inst.tier
+        ev += [inst.evidence("settings.databaseFlags[max_connections]", flag),
+               inst.evidence("settings.tier", tier)]
         params.update(instance_params(inst, ref), max_connections=flag, tier=tier)
         limit_txt = (f" (max_connections {flag or 'the tier default'} on {tier}; "
                      f"max instances {run.max_instances if run else '?'})")
@@ -274,14 +245,14 @@ def too_many_connections(obs: Observations) -> CheckResult:
 _QUOTA_RE = re.compile(r"rateLimitExceeded|Quota exceeded", re.IGNORECASE)
 
 
-def admin_api_quota_exceeded(obs: Observations) -> CheckResult:
-    if not logs_read(obs):
-        return unknown(obs, "whether the Admin API quota is exhausted", "logs")
-    hit = log_hit(obs, "admin-api-quota-exceeded")
+def admin_api_quota_exceeded(obs: Facts) -> CheckResult:
+    if not obs.logs_read:
+        return unknown(obs, "whether the Admin API quota is exhausted", FactKey.logs())
+    hit = obs.log_hit("admin-api-quota-exceeded")
     lines: list[str] = list(hit.lines) if hit else []
     source = hit
     if hit is None:
-        for m in obs.logs.values():
+        for m in obs.log_matches():
             found = [ln for ln in m.lines if _QUOTA_RE.search(ln) and ("sqladmin" in ln.lower()
                                                                         or "cloud sql" in ln.lower()
                                                                         or "rateLimitExceeded" in ln)]
@@ -295,7 +266,7 @@ def admin_api_quota_exceeded(obs: Observations) -> CheckResult:
         f"{obs.target.kind.capitalize()} {obs.target.name} hits the Cloud SQL Admin API rate limit "
         "(rateLimitExceeded) as it scales out: each new connector or proxy fetches instance "
         "metadata and certificates, and the refused calls fail the connections.",
-        [Evidence(P_LOGS, f"logs[{source.symptom}]", {"lines": lines[:3]}, "logging.googleapis.com",
+        [Evidence(LOGS, f"logs[{source.symptom}]", {"lines": lines[:3]}, LOGGING_API,
                   ", ".join(source.resources[:3]))],
         {**base_params(obs), "max_instances": obs.run.max_instances if obs.run else None},
         [("Admin API calls", "within quota", "rateLimitExceeded")],
@@ -303,14 +274,14 @@ def admin_api_quota_exceeded(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("database-not-found", probes=(P_APP, P_DBUSERS, P_SQL, P_LOGS),
-                    evaluate=database_not_found),
-    Check.reporting("db-user-not-found", probes=(P_APP, P_DBUSERS, P_SQL),
-                    evaluate=db_user_not_found),
-    Check.reporting("password-authentication-failed", probes=(P_LOGS, P_DBUSERS, P_APP),
-                    evaluate=password_authentication_failed),
-    Check.reporting("too-many-connections", probes=(P_LOGS, P_RUN, P_SQL),
-                    evaluate=too_many_connections),
-    Check.reporting("admin-api-quota-exceeded", probes=(P_LOGS, P_RUN),
-                    evaluate=admin_api_quota_exceeded),
+    Check.reporting("database-not-found", probes=(RUN_CONFIG, APP, SQL, DBUSERS, LOGS),
+                    judge=database_not_found),
+    Check.reporting("db-user-not-found", probes=(RUN_CONFIG, APP, SQL, DBUSERS),
+                    judge=db_user_not_found),
+    Check.reporting("password-authentication-failed", probes=(APP, SQL, DBUSERS, LOGS),
+                    judge=password_authentication_failed),
+    Check.reporting("too-many-connections", probes=(RUN_CONFIG, APP, SQL, LOGS),
+                    judge=too_many_connections),
+    Check.reporting("admin-api-quota-exceeded", probes=(RUN_CONFIG, LOGS),
+                    judge=admin_api_quota_exceeded),
 )

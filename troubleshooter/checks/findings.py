@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from troubleshooter.checks.base import Check
-from troubleshooter.checks.helpers import (
-    BROAD_ROLES,
-    CRM_API,
-    P_IAM,
-    P_RUN,
-    P_SERVING,
-    P_SQL,
-    authorized_networks,
-    base_params,
-    container_env,
-    failed,
-    has_public_ip,
-    inst_ev,
-    instance_params,
-    ip_config,
-    is_open_network,
-    per_instance,
-    reason,
-    run_ev,
-    sa_grants,
-    sa_is_known,
-    unique_refs,
-    unknown,
-)
+from troubleshooter.checks.params import base_params, instance_params
+from troubleshooter.checks.verdicts import failed, per_instance, unknown
+from troubleshooter.facts.instance import Instance, is_open_network
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.policy import BROAD_ROLES, sa_is_known
+from troubleshooter.facts.read import Facts
+from troubleshooter.facts.sources import APP, CRM_API, IAM, PROJECT, RUN_CONFIG, SERVING, SQL
+from troubleshooter.facts.workload import run_ev
 from troubleshooter.model import CheckResult, Evidence, InstanceRef
-from troubleshooter.observations import Observations
 from troubleshooter.redact import secret_in_env
 
 
-def _open_networks(obs: Observations, ref: InstanceRef, inst: dict[str, Any]) -> CheckResult:
-    nets = authorized_networks(inst)
-    values = [str(n.get("value", "")) for n in nets]
-    name = inst.get("connectionName") or ref.key
-    ev = inst_ev(inst, "settings.ipConfiguration.authorizedNetworks", values)
+def _open_networks(obs: Facts, ref: InstanceRef, inst: Instance) -> CheckResult:
+    nets = inst.authorized_networks
+    values = inst.authorized_values
+    name = inst.connection_name or ref.key
+    ev = inst.evidence("settings.ipConfiguration.authorizedNetworks", values)
     wide = [n for n in nets if is_open_network(str(n.get("value", "")))]
     if not wide:
         return CheckResult.ok(f"Instance {name} admits only {', '.join(values) or 'no networks'}.", ev)
-    if not has_public_ip(inst):
+    if not inst.has_public_ip:
         return CheckResult.ok(
             f"Instance {name} lists {wide[0].get('value')} as authorized but has no public IP, so "
             "nothing is exposed.", ev,
@@ -51,7 +32,7 @@ def _open_networks(obs: Observations, ref: InstanceRef, inst: dict[str, Any]) ->
     return failed(
         f"Instance {name} authorizes {', '.join(str(n.get('value')) for n in wide)} on its public "
         "IP: the database is open to the whole internet, guarded only by its passwords.",
-        [ev, inst_ev(inst, "ipAddresses[]", inst.get("ipAddresses") or [])],
+        [ev, inst.evidence("ipAddresses[]", inst.ip_addresses)],
         # The gcloud flag replaces the list: a fix must carry the entries it keeps.
         {**base_params(obs), **instance_params(inst, ref), "authorized_networks": nets,
          "open_networks": [n.get("value") for n in wide],
@@ -64,17 +45,18 @@ def _open_networks(obs: Observations, ref: InstanceRef, inst: dict[str, Any]) ->
     )
 
 
-def authorized_networks_open_to_world(obs: Observations) -> CheckResult:
+def authorized_networks_open_to_world(obs: Facts) -> CheckResult:
     return per_instance(obs, lambda ref, inst: _open_networks(obs, ref, inst))
 
 
-def plaintext_secret_in_env(obs: Observations) -> CheckResult:
-    if obs.run is None:
-        return unknown(obs, "whether env values carry secrets", "run")
+def plaintext_secret_in_env(obs: Facts) -> CheckResult:
+    run = obs.run
+    if run is None:
+        return unknown(obs, "whether env values carry secrets", FactKey.run())
     names: list[str] = []
     reasons: list[str] = []
     plain = 0
-    for e in container_env(obs):
+    for e in obs.container_env():
         if "valueSource" in e or "valueFrom" in e:
             continue
         plain += 1
@@ -91,33 +73,33 @@ def plaintext_secret_in_env(obs: Observations) -> CheckResult:
         f"{obs.target.kind.capitalize()} {obs.target.name} keeps secrets in plain env values "
         f"({', '.join(names)}): anyone who can view the {obs.target.kind} can read them; move them "
         "to Secret Manager.",
-        [run_ev(obs.run, "containers[].env[].value", names, "; ".join(reasons))],
+        [run_ev(run, "containers[].env[].value", names, "; ".join(reasons))],
         {**base_params(obs), "variables": ", ".join(names), "variable_names": names,
-         "service_account": obs.run.service_account},
+         "service_account": run.service_account},
         [("where the secret lives", "Secret Manager (valueSource.secretKeyRef)",
           f"plain env value: {', '.join(names)}")],
     )
 
 
-def overprivileged_runtime_sa(obs: Observations) -> CheckResult:
+def overprivileged_runtime_sa(obs: Facts) -> CheckResult:
     run = obs.run
     if run is None:
-        return unknown(obs, "the runtime service account", "run")
+        return unknown(obs, "the runtime service account", FactKey.run())
     sa = run.service_account
     if not sa_is_known(sa):
         return CheckResult.uncertain(
             "The runtime service account is the default compute account, whose name needs the "
-            f"project number, which could not be read ({reason(obs, f'project:{obs.target.project}')})."
+            f"project number, which could not be read ({obs.reason(FactKey.project(obs.target.project))})."
         )
-    projects = [obs.target.project] + [r.project for r in unique_refs(obs)]
+    projects = [obs.target.project] + [r.project for r in obs.refs]
     projects = list(dict.fromkeys(projects))
     unread: list[str] = []
     for p in projects:
-        policy = obs.iam.get(p)
+        policy = obs.policy(p)
         if policy is None:
-            unread.append(f"{p} ({reason(obs, f'iam:{p}')})")
+            unread.append(f"{p} ({obs.reason(FactKey.iam(p))})")
             continue
-        broad = [g for g in sa_grants(policy, sa, BROAD_ROLES) if not g.condition]
+        broad = [g for g in policy.grants(sa, BROAD_ROLES) if not g.condition]
         if broad:
             role = broad[0].role
             return failed(
@@ -126,7 +108,7 @@ def overprivileged_runtime_sa(obs: Observations) -> CheckResult:
                 "Give it only roles/cloudsql.client (and what else it needs)"
                 + (" — the default compute account gets Editor automatically; prefer a dedicated "
                    "service account." if run.service_account_is_default else "."),
-                [Evidence(P_IAM, "bindings[].role", role, CRM_API, f"projects/{p}",
+                [Evidence(IAM, "bindings[].role", role, CRM_API, f"projects/{p}",
                           f"member serviceAccount:{sa}")],
                 {**base_params(obs), "service_account": sa, "role": role, "role_project": p,
                  "roles": f"{', '.join(dict.fromkeys(g.role for g in broad))} on project {p}",
@@ -141,15 +123,14 @@ def overprivileged_runtime_sa(obs: Observations) -> CheckResult:
     return CheckResult.ok(f"{sa} holds neither roles/editor nor roles/owner on {', '.join(projects)}.")
 
 
-def _unencrypted(obs: Observations, ref: InstanceRef, inst: dict[str, Any]) -> CheckResult:
-    cfg = ip_config(inst)
-    mode, require = cfg.get("sslMode"), cfg.get("requireSsl")
-    nets = [str(n.get("value", "")) for n in authorized_networks(inst)]
-    name = inst.get("connectionName") or ref.key
-    ev = [inst_ev(inst, "settings.ipConfiguration.sslMode", mode),
-          inst_ev(inst, "settings.ipConfiguration.requireSsl", require),
-          inst_ev(inst, "settings.ipConfiguration.authorizedNetworks", nets)]
-    if not has_public_ip(inst):
+def _unencrypted(obs: Facts, ref: InstanceRef, inst: Instance) -> CheckResult:
+    mode, require = inst.ssl_mode, inst.require_ssl
+    nets = inst.authorized_values
+    name = inst.connection_name or ref.key
+    ev = [inst.evidence("settings.ipConfiguration.sslMode", mode),
+          inst.evidence("settings.ipConfiguration.requireSsl", require),
+          inst.evidence("settings.ipConfiguration.authorizedNetworks", nets)]
+    if not inst.has_public_ip:
         return CheckResult.ok(f"Instance {name} has no public IP.", *ev)
     allows_plain = mode == "ALLOW_UNENCRYPTED_AND_ENCRYPTED" or (not mode and not require)
     if not allows_plain or not nets:
@@ -162,23 +143,23 @@ def _unencrypted(obs: Observations, ref: InstanceRef, inst: dict[str, Any]) -> C
         f"networks ({', '.join(nets)}): passwords and data can cross the internet in clear text.",
         ev,
         {**base_params(obs), **instance_params(inst, ref), "ssl_mode": mode, "require_ssl": require,
-         "authorized_networks": authorized_networks(inst),
+         "authorized_networks": inst.authorized_networks,
          "suggested_ssl_mode": "ENCRYPTED_ONLY"},
         [("sslMode", "ENCRYPTED_ONLY", mode or f"unset (requireSsl={require})")],
     )
 
 
-def public_ip_allows_unencrypted(obs: Observations) -> CheckResult:
+def public_ip_allows_unencrypted(obs: Facts) -> CheckResult:
     return per_instance(obs, lambda ref, inst: _unencrypted(obs, ref, inst))
 
 
 CHECKS = (
-    Check.reporting("authorized-networks-open-to-world", probes=(P_SQL,),
-                    evaluate=authorized_networks_open_to_world),
-    Check.reporting("plaintext-secret-in-env", probes=(P_RUN, P_SERVING),
-                    evaluate=plaintext_secret_in_env),
-    Check.reporting("overprivileged-runtime-sa", probes=(P_RUN, P_IAM),
-                    evaluate=overprivileged_runtime_sa),
-    Check.reporting("public-ip-allows-unencrypted", probes=(P_SQL,),
-                    evaluate=public_ip_allows_unencrypted),
+    Check.reporting("authorized-networks-open-to-world", probes=(RUN_CONFIG, APP, SQL),
+                    judge=authorized_networks_open_to_world),
+    Check.reporting("plaintext-secret-in-env", probes=(RUN_CONFIG, SERVING),
+                    judge=plaintext_secret_in_env),
+    Check.reporting("overprivileged-runtime-sa", probes=(RUN_CONFIG, PROJECT, APP, SQL, IAM),
+                    judge=overprivileged_runtime_sa),
+    Check.reporting("public-ip-allows-unencrypted", probes=(RUN_CONFIG, APP, SQL),
+                    judge=public_ip_allows_unencrypted),
 )

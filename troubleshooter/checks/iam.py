@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 from troubleshooter.checks.base import Check
-from troubleshooter.checks.helpers import (
-    CLIENT_ROLES,
-    CRM_API,
-    P_APP,
-    P_IAM,
-    P_RUN,
-    base_params,
-    combine,
-    condition_matches,
-    connection_refs,
-    failed,
-    reason,
-    sa_grants,
-    sa_is_known,
-    unique_refs,
-    unknown,
-)
+from troubleshooter.checks.params import base_params
+from troubleshooter.checks.verdicts import combine, failed, unknown
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.policy import CLIENT_ROLES, sa_is_known
+from troubleshooter.facts.read import Facts
+from troubleshooter.facts.sources import APP, CRM_API, IAM, PROJECT, RUN_CONFIG, SERVING, SQL
 from troubleshooter.model import CheckResult, Evidence, InstanceRef
-from troubleshooter.observations import Observations
 
 ROLE = "roles/cloudsql.client"
 _WHERE_ELSE = (
@@ -30,72 +18,69 @@ _WHERE_ELSE = (
 )
 
 
-def _one(obs: Observations, sa: str, ref: InstanceRef) -> CheckResult:
+def _one(obs: Facts, sa: str, ref: InstanceRef) -> CheckResult:
     project = ref.project
-    policy = obs.iam.get(project)
+    policy = obs.policy(project)
     if policy is None:
         return CheckResult.uncertain(
             f"Cannot tell whether {sa} may connect to {ref.key}: the IAM policy of project "
-            f"{project} could not be read ({reason(obs, f'iam:{project}')})."
+            f"{project} could not be read ({obs.reason(FactKey.iam(project))})."
         )
-    grants = sa_grants(policy, sa, CLIENT_ROLES)
-    counted = [g for g in grants if condition_matches(g.condition, ref.instance)]
-    resource = f"projects/{project}"
+    grants = policy.grants(sa, CLIENT_ROLES)
+    counted = [g for g in grants if g.covers(ref.instance)]
+    resource = policy.resource
     if counted:
         g = counted[0]
         return CheckResult.ok(
             f"{sa} holds {g.role} in project {project}"
             + (" (its condition names the instance)" if g.condition else "") + f", enough for {ref.key}.",
-            Evidence(P_IAM, "bindings[].role", g.role, CRM_API, resource,
+            Evidence(IAM, "bindings[].role", g.role, CRM_API, resource,
                      f"member serviceAccount:{sa}"),
         )
     skipped_conditional = [g for g in grants if g not in counted]
     cond_note = ""
     if skipped_conditional:
         c = skipped_conditional[0]
-        expr = (c.condition or {}).get("expression", "")
+        expr = c.expression
         cond_note = (f" A conditional grant of {c.role} exists ({expr!r}) but its condition does not "
                      f"name instance {ref.instance}, so it is not counted.")
-    roles_held = sorted({
-        b.get("role") for b in policy.get("bindings") or []
-        if f"serviceAccount:{sa}".lower() in [m.lower() for m in b.get("members") or []]
-    })
-    inst = obs.instances.get(ref.key) or {}
+    roles_held = policy.roles_of(sa)
+    inst = obs.instance(ref)
     return failed(
         f"Service account {sa} of {obs.target.kind} {obs.target.name} has no {ROLE} (or a role "
         f"containing cloudsql.instances.connect) in project {project}, which owns instance "
         f"{ref.instance}, so the Cloud SQL connection is refused: {_WHERE_ELSE}.{cond_note}",
-        [Evidence(P_IAM, "bindings[] naming the service account", roles_held, CRM_API, resource,
+        [Evidence(IAM, "bindings[] naming the service account", roles_held, CRM_API, resource,
                   f"member serviceAccount:{sa}")],
         {**base_params(obs), "service_account": sa, "member": f"serviceAccount:{sa}",
          "role": ROLE, "instance": ref.instance, "instance_project": project,
-         "connection_name": inst.get("connectionName") or ref.connection_name.strip(),
+         "connection_name": (inst.connection_name if inst else None) or ref.connection_name.strip(),
          "cross_project": project != obs.target.project},
         [(f"{ROLE} for {sa} in {project}", "granted", "not granted at project level")],
     )
 
 
-def missing_cloudsql_client_role(obs: Observations) -> CheckResult:
+def missing_cloudsql_client_role(obs: Facts) -> CheckResult:
     run = obs.run
     if run is None:
-        return unknown(obs, "which service account the revision runs as", "run")
+        return unknown(obs, "which service account the revision runs as", FactKey.run())
     sa = run.service_account
     if not sa_is_known(sa):
         return CheckResult.uncertain(
             f"{obs.target.kind.capitalize()} {obs.target.name} runs as the default compute service "
             "account, whose name needs the project number, which could not be read "
-            f"({reason(obs, f'project:{obs.target.project}')})."
+            f"({obs.reason(FactKey.project(obs.target.project))})."
         )
-    if not unique_refs(obs):
+    if not obs.refs:
         return CheckResult.skipped("No Cloud SQL instance is attached to or named by the app.")
-    refs = connection_refs(obs)
+    refs = obs.connection_refs()
     if not refs:
         return CheckResult.skipped(
             "The app reaches its instance by IP address only; Cloud SQL IAM roles are needed "
             "for the Cloud SQL connection and connectors, which it does not use."
         )
     result = combine([_one(obs, sa, r) for r in refs])
-    sa_ev = Evidence(P_RUN, f"{run.template_path}.serviceAccount",
+    sa_ev = Evidence(RUN_CONFIG, f"{run.template_path}.serviceAccount",
                      sa + (" (default compute account)" if run.service_account_is_default else ""),
                      "run.googleapis.com", run.name)
     return CheckResult(result.outcome, result.summary, (sa_ev, *result.evidence), result.params,
@@ -103,6 +88,7 @@ def missing_cloudsql_client_role(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("missing-cloudsql-client-role", probes=(P_RUN, P_IAM, P_APP),
-                    evaluate=missing_cloudsql_client_role),
+    Check.reporting("missing-cloudsql-client-role",
+                    probes=(RUN_CONFIG, SERVING, PROJECT, APP, SQL, IAM),
+                    judge=missing_cloudsql_client_role),
 )

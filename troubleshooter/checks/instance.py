@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from troubleshooter.checks.base import Check
-from troubleshooter.checks.helpers import (
-    P_SQL,
-    base_params,
-    failed,
-    inst_ev,
-    instance_params,
-    per_instance,
-)
+from troubleshooter.checks.params import base_params, instance_params
+from troubleshooter.checks.verdicts import failed, per_instance
+from troubleshooter.facts.instance import Instance
+from troubleshooter.facts.read import Facts
+from troubleshooter.facts.sources import APP, RUN_CONFIG, SQL
 from troubleshooter.model import CheckResult, InstanceRef
-from troubleshooter.observations import Observations
 
 _NOT_RUNNABLE = ("SUSPENDED", "FAILED", "MAINTENANCE", "PENDING_CREATE", "PENDING_DELETE", "REPAIRING")
 # States that serve connections (ONLINE_MAINTENANCE is the deprecated name of in-place updates).
@@ -29,12 +23,12 @@ _WHAT_TO_DO = {
 }
 
 
-def _stopped(obs: Observations, ref: InstanceRef, inst: dict[str, Any]) -> CheckResult:
-    policy = (inst.get("settings") or {}).get("activationPolicy")
-    state = inst.get("state")
-    name = inst.get("connectionName") or ref.key
-    ev = [inst_ev(inst, "settings.activationPolicy", policy),
-          inst_ev(inst, "state", state, "a stopped instance may still say RUNNABLE")]
+def _stopped(obs: Facts, ref: InstanceRef, inst: Instance) -> CheckResult:
+    policy = inst.activation_policy
+    state = inst.state
+    name = inst.connection_name or ref.key
+    ev = [inst.evidence("settings.activationPolicy", policy),
+          inst.evidence("state", state, "a stopped instance may still say RUNNABLE")]
     if policy == "NEVER":
         return failed(
             f"Instance {name} is stopped (settings.activationPolicy is NEVER"
@@ -46,16 +40,16 @@ def _stopped(obs: Observations, ref: InstanceRef, inst: dict[str, Any]) -> Check
     return CheckResult.ok(f"Instance {name} is not stopped (activationPolicy {policy}).", *ev)
 
 
-def _not_runnable(obs: Observations, ref: InstanceRef, inst: dict[str, Any]) -> CheckResult:
-    state = inst.get("state")
-    name = inst.get("connectionName") or ref.key
-    ev = [inst_ev(inst, "state", state)]
+def _not_runnable(obs: Facts, ref: InstanceRef, inst: Instance) -> CheckResult:
+    state = inst.state
+    name = inst.connection_name or ref.key
+    ev = [inst.evidence("state", state)]
     if state in _NOT_RUNNABLE:
-        reasons = list(inst.get("suspensionReason") or [])
+        reasons = inst.suspension_reason
         if reasons:
-            ev.append(inst_ev(inst, "suspensionReason", reasons))
-        if inst.get("scheduledMaintenance"):
-            ev.append(inst_ev(inst, "scheduledMaintenance", inst["scheduledMaintenance"]))
+            ev.append(inst.evidence("suspensionReason", reasons))
+        if inst.scheduled_maintenance:
+            ev.append(inst.evidence("scheduledMaintenance", inst.scheduled_maintenance))
         why = f" ({', '.join(reasons)})" if reasons else ""
         return failed(
             f"Instance {name} is {state}{why}, so it does not accept connections; "
@@ -69,15 +63,15 @@ def _not_runnable(obs: Observations, ref: InstanceRef, inst: dict[str, Any]) -> 
     return CheckResult.uncertain(f"Instance {name} reports the unfamiliar state {state!r}.", *ev)
 
 
-def instance_stopped(obs: Observations) -> CheckResult:
+def instance_stopped(obs: Facts) -> CheckResult:
     return per_instance(obs, lambda ref, inst: _stopped(obs, ref, inst))
 
 
-def instance_not_runnable(obs: Observations) -> CheckResult:
+def instance_not_runnable(obs: Facts) -> CheckResult:
     return per_instance(obs, lambda ref, inst: _not_runnable(obs, ref, inst))
 
 
 CHECKS = (
-    Check.reporting("instance-stopped", probes=(P_SQL,), evaluate=instance_stopped),
-    Check.reporting("instance-not-runnable", probes=(P_SQL,), evaluate=instance_not_runnable),
+    Check.reporting("instance-stopped", probes=(RUN_CONFIG, APP, SQL), judge=instance_stopped),
+    Check.reporting("instance-not-runnable", probes=(RUN_CONFIG, APP, SQL), judge=instance_not_runnable),
 )

@@ -5,28 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from troubleshooter.checks.base import Check
-from troubleshooter.checks.helpers import (
-    P_APP,
-    P_RUN,
-    P_SQL,
-    app_tcp,
-    app_view,
-    base_params,
-    failed,
-    has_private_ip,
-    has_public_ip,
-    inst_ev,
-    instance_params,
-    ip_config,
-    ips,
-    path_project,
-    per_instance,
-    run_ev,
-    short,
-    unknown,
-)
+from troubleshooter.checks.params import base_params, instance_params
+from troubleshooter.checks.verdicts import failed, per_instance, unknown
+from troubleshooter.facts.instance import Instance
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.names import path_project, short
+from troubleshooter.facts.read import Facts
+from troubleshooter.facts.sources import APP, RUN_CONFIG, SQL
+from troubleshooter.facts.workload import run_ev
 from troubleshooter.model import CheckResult, InstanceRef, RunConfig, VpcAccess
-from troubleshooter.observations import Observations
 
 
 def _egress(vpc: VpcAccess) -> str:
@@ -43,28 +30,28 @@ def _vpc_value(vpc: VpcAccess) -> dict[str, Any]:
                               ("connector", vpc.connector), ("egress", vpc.egress)) if v}
 
 
-def _dials_private(obs: Observations, inst: dict[str, Any]) -> list[str]:
+def _dials_private(obs: Facts, inst: Instance) -> list[str]:
     """The instance's private IPs the app dials itself (a TCP DSN host)."""
-    view = app_view(obs)
-    private = set(ips(inst, "PRIVATE"))
-    return [c.dsn.host for c in app_tcp(view, "ip") if c.dsn.host in private] if view else []
+    view = obs.app
+    private = set(inst.ips("PRIVATE"))
+    return [c.dsn.host for c in view.tcp("ip") if c.dsn and c.dsn.host in private] if view else []
 
 
-def _uses_private_path(obs: Observations, inst: dict[str, Any]) -> tuple[bool, str]:
+def _uses_private_path(obs: Facts, inst: Instance) -> tuple[bool, str]:
     """Whether the connection goes to the private IP, and why (for the summary)."""
-    if not has_private_ip(inst):
+    if not inst.has_private_ip:
         return False, "has no private IP"
     dialled = _dials_private(obs, inst)
     if dialled:
         return True, f"the app dials its private IP {dialled[0]}"
-    if not has_public_ip(inst):
+    if not inst.has_public_ip:
         return True, "it has only a private IP, which Cloud Run's connection then uses"
     return False, "it has a public IP, which Cloud Run's connection uses"
 
 
-def _network_params(obs: Observations, inst: dict[str, Any]) -> dict[str, Any]:
-    full = ip_config(inst).get("privateNetwork") or ""
-    net_project = path_project(full, inst.get("project") or obs.target.project)
+def _network_params(obs: Facts, inst: Instance) -> dict[str, Any]:
+    full = inst.private_network or ""
+    net_project = path_project(full, inst.project or obs.target.project)
     name = short(full)
     shared = net_project != obs.target.project
     # An auto-mode `default` network has a subnet named `default` in every region; any other
@@ -84,18 +71,17 @@ def _network_params(obs: Observations, inst: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _need_run(obs: Observations) -> RunConfig | CheckResult:
-    return obs.run if obs.run is not None else unknown(obs, "the revision's VPC egress", "run")
+def _need_run(obs: Facts) -> RunConfig | CheckResult:
+    run = obs.run
+    return run if run is not None else unknown(obs, "the revision's VPC egress", FactKey.run())
 
 
 # --------------------------------------------------------------------------- private IP, no egress
 
 
-def _private_no_egress(obs: Observations, run: RunConfig, ref: InstanceRef,
-                       inst: dict[str, Any]) -> CheckResult:
-    name = inst.get("connectionName") or ref.key
-    ip_ev = inst_ev(inst, "ipAddresses[]", inst.get("ipAddresses") or [],
-                    f"ipv4Enabled={ip_config(inst).get('ipv4Enabled')}")
+def _private_no_egress(obs: Facts, run: RunConfig, ref: InstanceRef, inst: Instance) -> CheckResult:
+    name = inst.connection_name or ref.key
+    ip_ev = inst.evidence("ipAddresses[]", inst.ip_addresses, f"ipv4Enabled={inst.ipv4_enabled}")
     private, why = _uses_private_path(obs, inst)
     if not private:
         return CheckResult.skipped(f"Instance {name}: {why}; VPC egress is not needed for it.")
@@ -107,7 +93,7 @@ def _private_no_egress(obs: Observations, run: RunConfig, ref: InstanceRef,
             "private IP.", ip_ev, vpc_ev,
         )
     params = {**base_params(obs), **instance_params(inst, ref), **_network_params(obs, inst),
-              "private_ip": (ips(inst, "PRIVATE") or [None])[0]}
+              "private_ip": (inst.ips("PRIVATE") or [None])[0]}
     subnet_txt = ("" if not params["subnet_is_placeholder"] else
                   " The subnet (SUBNET) must be chosen by the operator: a subnet of that network "
                   f"in {obs.target.region} with a free /26.")
@@ -115,15 +101,15 @@ def _private_no_egress(obs: Observations, run: RunConfig, ref: InstanceRef,
         f"Instance {name} is reached on its private IP ({why}), but {obs.target.kind} "
         f"{obs.target.name} has no VPC egress, so the connection cannot leave Google's serverless "
         f"network towards VPC {params['network_name']}.{subnet_txt}",
-        [ip_ev, inst_ev(inst, "settings.ipConfiguration.privateNetwork", params["network_full"]),
+        [ip_ev, inst.evidence("settings.ipConfiguration.privateNetwork", params["network_full"]),
          vpc_ev],
         params,
         [("VPC egress", f"network {params['network_name']}", "none"),
-         ("instance public IP", "-", "none" if not has_public_ip(inst) else "present")],
+         ("instance public IP", "-", "none" if not inst.has_public_ip else "present")],
     )
 
 
-def private_ip_without_vpc_egress(obs: Observations) -> CheckResult:
+def private_ip_without_vpc_egress(obs: Facts) -> CheckResult:
     run = _need_run(obs)
     if isinstance(run, CheckResult):
         return run
@@ -133,8 +119,8 @@ def private_ip_without_vpc_egress(obs: Observations) -> CheckResult:
 # --------------------------------------------------------------------------- wrong network
 
 
-def _mismatch(obs: Observations, run: RunConfig, ref: InstanceRef, inst: dict[str, Any]) -> CheckResult:
-    name = inst.get("connectionName") or ref.key
+def _mismatch(obs: Facts, run: RunConfig, ref: InstanceRef, inst: Instance) -> CheckResult:
+    name = inst.connection_name or ref.key
     private, why = _uses_private_path(obs, inst)
     if not private:
         return CheckResult.skipped(f"Instance {name}: {why}; the VPC network does not matter.")
@@ -143,10 +129,10 @@ def _mismatch(obs: Observations, run: RunConfig, ref: InstanceRef, inst: dict[st
             f"{obs.target.kind.capitalize()} {obs.target.name} has no VPC egress "
             "(private-ip-without-vpc-egress)."
         )
-    want = ip_config(inst).get("privateNetwork") or ""
-    want_key = (path_project(want, inst.get("project") or ""), short(want))
+    want = inst.private_network or ""
+    want_key = (path_project(want, inst.project or ""), short(want))
     vpc_ev = run_ev(run, "vpcAccess", _vpc_value(run.vpc))
-    net_ev = inst_ev(inst, "settings.ipConfiguration.privateNetwork", want)
+    net_ev = inst.evidence("settings.ipConfiguration.privateNetwork", want)
     if not run.vpc.network:
         via = (f"connector {short(run.vpc.connector)}" if run.vpc.connector
                else f"subnet {run.vpc.subnetwork}")
@@ -171,7 +157,7 @@ def _mismatch(obs: Observations, run: RunConfig, ref: InstanceRef, inst: dict[st
     )
 
 
-def vpc_network_mismatch(obs: Observations) -> CheckResult:
+def vpc_network_mismatch(obs: Facts) -> CheckResult:
     run = _need_run(obs)
     if isinstance(run, CheckResult):
         return run
@@ -181,23 +167,23 @@ def vpc_network_mismatch(obs: Observations) -> CheckResult:
 # --------------------------------------------------------------------------- all traffic
 
 
-def _all_traffic(obs: Observations, run: RunConfig, ref: InstanceRef, inst: dict[str, Any]) -> CheckResult:
-    name = inst.get("connectionName") or ref.key
+def _all_traffic(obs: Facts, run: RunConfig, ref: InstanceRef, inst: Instance) -> CheckResult:
+    name = inst.connection_name or ref.key
     if not run.vpc.configured:
         return CheckResult.skipped(f"{obs.target.kind.capitalize()} {obs.target.name} has no VPC egress.")
     egress = _egress(run.vpc)
     vpc_ev = run_ev(run, "vpcAccess.egress", run.vpc.egress or "(unset: PRIVATE_RANGES_ONLY)")
-    ip_ev = inst_ev(inst, "ipAddresses[]", inst.get("ipAddresses") or [])
+    ip_ev = inst.evidence("ipAddresses[]", inst.ip_addresses)
     if egress != "ALL_TRAFFIC":
         return CheckResult.ok(f"VPC egress sends only private ranges into the VPC ({egress}).", vpc_ev)
-    if not has_public_ip(inst) and not has_private_ip(inst):
+    if not inst.has_public_ip and not inst.has_private_ip:
         return CheckResult.skipped(f"Instance {name} has neither a public nor a private IP.")
-    if has_private_ip(inst):
+    if inst.has_private_ip:
         return CheckResult.ok(
             f"All traffic goes through the VPC, and instance {name} has a private IP it can use.",
             vpc_ev, ip_ev,
         )
-    public = ips(inst, "PRIMARY")[0]
+    public = inst.ips("PRIMARY")[0]
     return failed(
         f"{obs.target.kind.capitalize()} {obs.target.name} sends all traffic into the VPC "
         f"(egress ALL_TRAFFIC) while instance {name} has only a public IP ({public}), so the "
@@ -211,7 +197,7 @@ def _all_traffic(obs: Observations, run: RunConfig, ref: InstanceRef, inst: dict
     )
 
 
-def all_traffic_egress_to_public_ip(obs: Observations) -> CheckResult:
+def all_traffic_egress_to_public_ip(obs: Facts) -> CheckResult:
     run = _need_run(obs)
     if isinstance(run, CheckResult):
         return run
@@ -219,10 +205,10 @@ def all_traffic_egress_to_public_ip(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("private-ip-without-vpc-egress", probes=(P_RUN, P_SQL, P_APP),
-                    evaluate=private_ip_without_vpc_egress),
-    Check.reporting("vpc-network-mismatch", probes=(P_RUN, P_SQL, P_APP),
-                    evaluate=vpc_network_mismatch),
-    Check.reporting("all-traffic-egress-to-public-ip", probes=(P_RUN, P_SQL),
-                    evaluate=all_traffic_egress_to_public_ip),
+    Check.reporting("private-ip-without-vpc-egress", probes=(RUN_CONFIG, APP, SQL),
+                    judge=private_ip_without_vpc_egress),
+    Check.reporting("vpc-network-mismatch", probes=(RUN_CONFIG, APP, SQL),
+                    judge=vpc_network_mismatch),
+    Check.reporting("all-traffic-egress-to-public-ip", probes=(RUN_CONFIG, APP, SQL),
+                    judge=all_traffic_egress_to_public_ip),
 )

@@ -6,19 +6,14 @@ import re
 from typing import Any
 
 from troubleshooter.checks.base import Check
-from troubleshooter.checks.helpers import (
-    P_RUN,
-    P_SERVING,
-    RUN_API,
-    base_params,
-    container_env,
-    failed,
-    run_ev,
-    short,
-    unknown,
-)
+from troubleshooter.checks.params import base_params
+from troubleshooter.checks.verdicts import failed, unknown
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.names import short
+from troubleshooter.facts.read import Facts
+from troubleshooter.facts.sources import RUN_API, RUN_CONFIG, SERVING
+from troubleshooter.facts.workload import run_ev
 from troubleshooter.model import CheckResult, Condition, Evidence, RunConfig
-from troubleshooter.observations import Observations
 from troubleshooter.redact import redact
 
 _FAILED = "CONDITION_FAILED"
@@ -58,7 +53,7 @@ def _failing(conditions: tuple[Condition, ...], types: tuple[str, ...] | None) -
     return [c for c in conditions if c.state == _FAILED and (types is None or c.type in types)]
 
 
-def _service(obs: Observations, run: RunConfig) -> CheckResult:
+def _service(obs: Facts, run: RunConfig) -> CheckResult:
     params = {**base_params(obs), "latest_created_revision": run.latest_created_revision,
               "latest_revision": short(run.latest_created_revision),
               "latest_ready_revision": run.latest_ready_revision,
@@ -68,17 +63,17 @@ def _service(obs: Observations, run: RunConfig) -> CheckResult:
     latest = obs.latest
     if latest is not None:
         for c in _failing(latest.conditions, _REVISION_TYPES):
-            bad.append((c, _cond_ev(P_SERVING, latest.name, "conditions[]", c)))
+            bad.append((c, _cond_ev(SERVING, latest.name, "conditions[]", c)))
     if run.terminal_condition is not None and run.terminal_condition.state == _FAILED:
         bad.append((run.terminal_condition,
-                    _cond_ev(P_RUN, run.name, "terminalCondition", run.terminal_condition)))
+                    _cond_ev(RUN_CONFIG, run.name, "terminalCondition", run.terminal_condition)))
     for c in _failing(run.conditions, None):
-        bad.append((c, _cond_ev(P_RUN, run.name, "conditions[]", c)))
+        bad.append((c, _cond_ev(RUN_CONFIG, run.name, "conditions[]", c)))
     differs = bool(run.latest_created_revision) and (
         run.latest_created_revision != run.latest_ready_revision
     )
     rev_ev = Evidence(
-        P_RUN, "latestCreatedRevision / latestReadyRevision",
+        RUN_CONFIG, "latestCreatedRevision / latestReadyRevision",
         {"latestCreatedRevision": run.latest_created_revision,
          "latestReadyRevision": run.latest_ready_revision,
          "serving": list(run.serving_revisions)},
@@ -123,7 +118,7 @@ def _service(obs: Observations, run: RunConfig) -> CheckResult:
     )
 
 
-def _job(obs: Observations, run: RunConfig) -> CheckResult:
+def _job(obs: Facts, run: RunConfig) -> CheckResult:
     params = base_params(obs)
     tc = run.terminal_condition
     if tc is not None and tc.state == _FAILED:
@@ -131,15 +126,15 @@ def _job(obs: Observations, run: RunConfig) -> CheckResult:
         return failed(
             f"Job {obs.target.name} is not ready ({tc.type}: {message}), so its executions run "
             "an older configuration or none at all.",
-            [_cond_ev(P_RUN, run.name, "terminalCondition", tc)],
+            [_cond_ev(RUN_CONFIG, run.name, "terminalCondition", tc)],
             {**params, "condition_type": tc.type, "condition_message": message},
             [("job terminalCondition", "CONDITION_SUCCEEDED", tc.state)],
         )
     latest = obs.latest
     if latest is None:
-        if obs.failure("serving"):
+        if obs.failure(FactKey.serving()):
             return unknown(obs, f"whether the latest execution of job {obs.target.name} started",
-                           "serving")
+                           FactKey.serving())
         return CheckResult.ok(f"Job {obs.target.name} is ready; no execution to judge.")
     for c in _failing(latest.conditions, None):
         if c.type in _JOB_START_TYPES or _FAILED_TO_START.search(c.message or ""):
@@ -147,7 +142,7 @@ def _job(obs: Observations, run: RunConfig) -> CheckResult:
             return failed(
                 f"The latest execution {short(latest.name)} of job {obs.target.name} failed to start "
                 f"({c.type}: {message}), so the job never reached its database code.",
-                [_cond_ev(P_SERVING, latest.name, "conditions[]", c)],
+                [_cond_ev(SERVING, latest.name, "conditions[]", c)],
                 {**params, "execution": latest.name, "latest_revision": short(latest.name),
                  "condition_type": c.type,
                  "condition_message": message},
@@ -156,15 +151,16 @@ def _job(obs: Observations, run: RunConfig) -> CheckResult:
     return CheckResult.ok(
         f"Job {obs.target.name} is ready and its latest execution {short(latest.name)} started "
         "(a task's own exit code is not judged here).",
-        Evidence(P_SERVING, "conditions[]", [c.type + "=" + c.state for c in latest.conditions],
+        Evidence(SERVING, "conditions[]", [c.type + "=" + c.state for c in latest.conditions],
                  RUN_API, latest.name),
     )
 
 
-def latest_revision_not_ready(obs: Observations) -> CheckResult:
+def latest_revision_not_ready(obs: Facts) -> CheckResult:
     run = obs.run
     if run is None:
-        return unknown(obs, f"whether the latest revision of {obs.target.describe()} is ready", "run")
+        return unknown(obs, f"whether the latest revision of {obs.target.describe()} is ready",
+                       FactKey.run())
     return _job(obs, run) if run.kind == "job" else _service(obs, run)
 
 
@@ -175,31 +171,32 @@ _SECRET_PATH = re.compile(r"projects/([^/\s'\"]+)/secrets/([^/\s'\".,]+)(?:/vers
 _SA_IN_MESSAGE = re.compile(r"service account ([\w.+-]+@[\w.-]+\.com)")
 
 
-def _all_conditions(obs: Observations) -> list[tuple[Condition, str, str]]:
+def _all_conditions(obs: Facts) -> list[tuple[Condition, str, str]]:
     out: list[tuple[Condition, str, str]] = []
     for rev in (obs.latest, obs.serving):
         if rev is not None:
-            out.extend((c, P_SERVING, rev.name) for c in rev.conditions)
-    if obs.run is not None:
-        if obs.run.terminal_condition is not None:
-            out.append((obs.run.terminal_condition, P_RUN, obs.run.name))
-        out.extend((c, P_RUN, obs.run.name) for c in obs.run.conditions)
+            out.extend((c, SERVING, rev.name) for c in rev.conditions)
+    run = obs.run
+    if run is not None:
+        if run.terminal_condition is not None:
+            out.append((run.terminal_condition, RUN_CONFIG, run.name))
+        out.extend((c, RUN_CONFIG, run.name) for c in run.conditions)
     return out
 
 
-def _secret_refs(obs: Observations) -> list[str]:
+def _secret_refs(obs: Facts) -> list[str]:
     refs = []
-    for e in container_env(obs):
+    for e in obs.container_env():
         ref = ((e.get("valueSource") or {}).get("secretKeyRef") or {}).get("secret")
         if ref and ref not in refs:
             refs.append(ref)
     return refs
 
 
-def secret_not_accessible(obs: Observations) -> CheckResult:
+def secret_not_accessible(obs: Facts) -> CheckResult:
     run = obs.run
     if run is None:
-        return unknown(obs, "whether the revision can read its secrets", "run")
+        return unknown(obs, "whether the revision can read its secrets", FactKey.run())
     for c, probe, resource in _all_conditions(obs):
         if not _SECRET_DENIED.search(c.message or ""):
             continue
@@ -231,8 +228,8 @@ def secret_not_accessible(obs: Observations) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("latest-revision-not-ready", probes=(P_RUN, P_SERVING),
-                    evaluate=latest_revision_not_ready),
-    Check.reporting("secret-not-accessible", probes=(P_RUN, P_SERVING),
-                    evaluate=secret_not_accessible),
+    Check.reporting("latest-revision-not-ready", probes=(RUN_CONFIG, SERVING),
+                    judge=latest_revision_not_ready),
+    Check.reporting("secret-not-accessible", probes=(RUN_CONFIG, SERVING),
+                    judge=secret_not_accessible),
 )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from troubleshooter.checks.helpers import app_view, reason
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.read import Facts
+from troubleshooter.facts.sources import APP, RUN_API, RUN_CONFIG
 from troubleshooter.model import CheckResult, Evidence, Outcome
 from troubleshooter.observations import Observations
 
@@ -17,17 +19,21 @@ class RouteCheck:
     id: str
     produces: None
     probes: tuple[str, ...]
-    evaluate: Callable[[Observations, Sequence[tuple[str, str]]], CheckResult]
+    judge: Callable[[Facts, Sequence[tuple[str, str]]], CheckResult]
+
+    def evaluate(self, obs: Observations, steps: Sequence[tuple[str, str]]) -> CheckResult:
+        return self.judge(Facts(obs), steps)
 
 
-def _settings_readable(obs: Observations, _steps: Sequence[tuple[str, str]]) -> CheckResult:
+def _settings_readable(obs: Facts, _steps: Sequence[tuple[str, str]]) -> CheckResult:
     """Failed when a setting that decides where the app connects is unreadable (ask the operator)."""
-    view = app_view(obs)
+    view = obs.app
     if view is None:
-        return CheckResult.uncertain(f"the app's settings are unknown ({reason(obs, 'app', 'run')})")
+        return CheckResult.uncertain(
+            f"the app's settings are unknown ({obs.reason(FactKey.app(), FactKey.run())})")
     if not view.readable and not view.secret:
         return CheckResult.skipped("the app sets no database connection variables")
-    evidence = tuple(Evidence("app-settings", "env", c.display, "run.googleapis.com")
+    evidence = tuple(Evidence(APP, "env", c.display, RUN_API)
                      for c in (*view.readable, *view.secret))
     if view.route_hidden and not view.route_known:
         return CheckResult(
@@ -38,7 +44,7 @@ def _settings_readable(obs: Observations, _steps: Sequence[tuple[str, str]]) -> 
     return CheckResult(Outcome.OK, "the app's connection route is in plain environment values", evidence)
 
 
-def _conclusion(_obs: Observations, steps: Sequence[tuple[str, str]]) -> CheckResult:
+def _conclusion(_obs: Facts, steps: Sequence[tuple[str, str]]) -> CheckResult:
     """steps: (node id, outcome) pairs walked so far."""
     causes = [nid for nid, _ in steps if nid.startswith("cause:")]
     if causes:
@@ -56,7 +62,7 @@ ROUTE_CHECKS: dict[str, RouteCheck] = {
     c.id: c
     for c in (
         RouteCheck("app-settings-readable", None,
-                   ("app-settings",), _settings_readable),
+                   (RUN_CONFIG, APP), _settings_readable),
         RouteCheck("any-root-cause", None, (), _conclusion),
     )
 }

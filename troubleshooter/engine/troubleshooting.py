@@ -16,6 +16,7 @@ from troubleshooter.engine.workspace import Workspace
 from troubleshooter.errors import BadInput, CloudUnreachable
 from troubleshooter.fixes.base import FixPlan, Progress, Refused, no_progress
 from troubleshooter.fixes.plans import plan_fix
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
 from troubleshooter.graph import Walk
 from troubleshooter.model import Target
@@ -75,7 +76,7 @@ class Troubleshooting:
     def require_readable(self) -> None:
         """A target that could not be read at all is no diagnosis: BadInput (not found) or CloudUnreachable."""
         current = self.session.current
-        failure = current.obs.failure("run") if current is not None else None
+        failure = current.obs.failure(FactKey.run()) if current is not None else None
         if failure is None:
             return
         if failure.kind == "not-found":

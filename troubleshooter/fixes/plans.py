@@ -8,7 +8,8 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES
-from troubleshooter.checks.helpers import app_names, clean, instance_for_name, short
+from troubleshooter.facts.names import clean, short
+from troubleshooter.facts.read import Facts
 from troubleshooter.diagnosis import Diagnosis, Reported, fill
 from troubleshooter.dsn.names import connection_name_problem
 from troubleshooter.dsn.roles import env_role
@@ -148,9 +149,9 @@ def _bad_names(ctx: FixContext, current: dict[str, Any]) -> tuple[dict[str, str]
     fallback = ctx.params.get("connection_name")
 
     def exact_for(name: str) -> str | None:
-        inst = instance_for_name(obs, name)
-        if inst is not None and inst.get("connectionName"):
-            return inst["connectionName"]
+        inst = Facts(obs).instance_for_name(name)
+        if inst is not None and inst.connection_name:
+            return inst.connection_name
         return fallback if name == first or clean(name) == clean(first or "") else None
 
     kind = ctx.target.kind
@@ -160,7 +161,7 @@ def _bad_names(ctx: FixContext, current: dict[str, Any]) -> tuple[dict[str, str]
         if exact and exact != name:
             attachment[name] = exact
     env: list[tuple[str, str, str]] = []
-    for name, conn in app_names(obs):
+    for name, conn in Facts(obs).app_names():
         if conn.kind == "secret" or connection_name_problem(name) is None:
             continue
         exact = exact_for(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable
 
-from troubleshooter.checks.helpers import clean
+from troubleshooter.facts.names import clean
 from troubleshooter.failures import ApiFailure
 from troubleshooter.fixes.base import MAX_ATTEMPTS, ApplyOutcome, Progress, Refused
 from troubleshooter.gateway import Gateway

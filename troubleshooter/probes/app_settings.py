@@ -20,12 +20,13 @@ from __future__ import annotations
 from typing import Sequence
 
 from troubleshooter.dsn.connections import AppConnection, app_connections
+from troubleshooter.facts import sources
 from troubleshooter.model import Evidence, InstanceRef, Outcome, ProbeResult, RunConfig
 from troubleshooter.probes.base import Probe, ProbeContext
-from troubleshooter.probes.common import RUN_API, split_connection_name
+from troubleshooter.probes.common import split_connection_name
 from troubleshooter.redact import redact
 
-ID = "app-settings"
+ID = sources.APP
 
 
 def run(ctx: ProbeContext) -> ProbeResult:
@@ -83,7 +84,7 @@ def _evidence(cfg: RunConfig, conn: AppConnection) -> Evidence:
         notes.append(redact(conn.problem))
     # `display` is redacted by dsn; redact again so no future display form can leak.
     return Evidence(
-        ID, _env_field(cfg, conn.source), redact(conn.display), RUN_API, cfg.name, "; ".join(notes)
+        ID, _env_field(cfg, conn.source), redact(conn.display), sources.RUN_API, cfg.name, "; ".join(notes)
     )
 
 

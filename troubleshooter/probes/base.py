@@ -8,6 +8,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypeVar
 
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
 from troubleshooter.gateway import Gateway
 from troubleshooter.model import Outcome, ProbeResult, Target
@@ -31,10 +32,10 @@ class Fetcher:
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
-        self._futures: dict[str, Future[Any]] = {}
+        self._futures: dict[FactKey, Future[Any]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str, fn: Callable[[], T]) -> "Future[T]":
+    def get(self, key: FactKey, fn: Callable[[], T]) -> "Future[T]":
         with self._lock:
             fut = self._futures.get(key)
             if fut is None:
@@ -42,7 +43,7 @@ class Fetcher:
                 self._futures[key] = fut
             return fut
 
-    def result(self, key: str, fn: Callable[[], T]) -> T:
+    def result(self, key: FactKey, fn: Callable[[], T]) -> T:
         """Fetch (or join the fetch already under way) and wait; raises ApiFailure."""
         return self.get(key, fn).result()
 
@@ -65,17 +66,17 @@ class ProbeContext:
             if ev is not None:
                 ev.wait()
 
-    # Memoised reads the probes share; keys double as Observations.failures keys.
+    # Memoised reads the probes share; a fetch's FactKey is also its failure's key.
     def project(self, project: str) -> dict[str, Any]:
-        return self.fetch.result(f"project:{project}", lambda: self.gateway.get_project(project))
+        return self.fetch.result(FactKey.project(project), lambda: self.gateway.get_project(project))
 
     def instance(self, project: str, instance: str) -> dict[str, Any]:
         return self.fetch.result(
-            f"instance:{project}:{instance}", lambda: self.gateway.get_instance(project, instance)
+            FactKey.instance(project, instance), lambda: self.gateway.get_instance(project, instance)
         )
 
     def iam_policy(self, project: str) -> dict[str, Any]:
-        return self.fetch.result(f"iam:{project}", lambda: self.gateway.get_iam_policy(project))
+        return self.fetch.result(FactKey.iam(project), lambda: self.gateway.get_iam_policy(project))
 
 
 def failed_probe(probe: str, failures: list[ApiFailure], summary: str = "") -> ProbeResult:

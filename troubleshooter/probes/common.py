@@ -7,22 +7,14 @@ from concurrent.futures import Future
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
 from troubleshooter.dsn.connections import AppConnection
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.names import clean as clean_name
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Condition, InstanceRef
 from troubleshooter.probes.base import ProbeContext
 
 T = TypeVar("T")
 
-# Evidence `source`: the API a fact was read from.
-RUN_API = "run.googleapis.com"
-SQL_API = "sqladmin.googleapis.com"
-CRM_API = "cloudresourcemanager.googleapis.com"
-LOGGING_API = "logging.googleapis.com"
-USAGE_API = "serviceusage.googleapis.com"
-
-# Whitespace, CR/LF and stray quotes are what copy-paste and `echo` leave around a name; the
-# byte-exact original stays in InstanceRef.connection_name so checks can show it with repr().
-_JUNK = " \t\r\n\v\f\"'"
 
 
 def settle(fut: Future[T]) -> tuple[T | None, ApiFailure | None]:
@@ -33,15 +25,10 @@ def settle(fut: Future[T]) -> tuple[T | None, ApiFailure | None]:
         return None, failure
 
 
-def record(ctx: ProbeContext, key: str, failure: ApiFailure) -> ApiFailure:
+def record(ctx: ProbeContext, key: FactKey, failure: ApiFailure) -> ApiFailure:
     """Note in the observations why the fact under `key` is unknown; return the failure."""
     ctx.obs.fail(key, failure)
     return failure
-
-
-def short_name(resource: str | None) -> str:
-    """The last segment of a resource name (`.../revisions/svc-00001-abc` -> `svc-00001-abc`)."""
-    return (resource or "").rstrip("/").rsplit("/", 1)[-1]
 
 
 # --------------------------------------------------------------------------- v2 templates
@@ -102,7 +89,8 @@ def split_connection_name(name: str, default_project: str) -> InstanceRef:
     as `project:instance`; one part (a bare instance name, or nothing at all) is looked for in
     the target's project, so the instance can still be found and its real name suggested.
     """
-    clean = name.strip(_JUNK)
+    # The byte-exact original stays in InstanceRef.connection_name so checks can show it.
+    clean = clean_name(name)
     parts = clean.split(":")
     if len(parts) >= 3:
         project, region, instance = ":".join(parts[:-2]), parts[-2], parts[-1]

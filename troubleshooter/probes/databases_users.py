@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from troubleshooter.facts import sources
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, InstanceRef, Outcome, ProbeResult
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import (
-    SQL_API,
     app_ip_hosts,
     ip_matched_refs,
     lookup_refs,
@@ -29,7 +30,7 @@ from troubleshooter.probes.common import (
 )
 from troubleshooter.probes.sql_instances import list_future
 
-ID = "databases-users"
+ID = sources.DBUSERS
 _USER_FIELDS = ("name", "host", "type")
 
 
@@ -42,7 +43,7 @@ def _refs(ctx: ProbeContext) -> list[InstanceRef]:
         refs += [ref for ref, _inst in ip_matched_refs(ips, listed or [], known=known)]
     with ctx.obs.lock:
         gone = {k for k, f in ctx.obs.failures.items() if f.kind == "not-found"}
-    return [r for r in refs if f"instance:{r.key}" not in gone]
+    return [r for r in refs if FactKey.instance(r.project, r.instance) not in gone]
 
 
 def run(ctx: ProbeContext) -> ProbeResult:
@@ -52,9 +53,9 @@ def run(ctx: ProbeContext) -> ProbeResult:
     gw = ctx.gateway
     futures = {
         ref.key: (
-            ctx.fetch.get(f"databases:{ref.key}",
+            ctx.fetch.get(FactKey.databases(ref.project, ref.instance),
                           lambda r=ref: gw.list_databases(r.project, r.instance)),
-            ctx.fetch.get(f"users:{ref.key}", lambda r=ref: gw.list_users(r.project, r.instance)),
+            ctx.fetch.get(FactKey.users(ref.project, ref.instance), lambda r=ref: gw.list_users(r.project, r.instance)),
         )
         for ref in refs
     }
@@ -65,15 +66,15 @@ def run(ctx: ProbeContext) -> ProbeResult:
         where = ref.connection_name or ref.key
         dbs, failure = settle(dbs_fut)
         if failure is not None:
-            _failed(ctx, f"databases:{ref.key}", failure, failures)
+            _failed(ctx, FactKey.databases(ref.project, ref.instance), failure, failures)
         else:
             names = [str(d.get("name", "")) for d in dbs or ()]
             with ctx.obs.lock:
                 ctx.obs.databases[ref.key] = names
-            evidence.append(Evidence(ID, "databases[].name", names, SQL_API, where))
+            evidence.append(Evidence(ID, "databases[].name", names, sources.SQL_API, where))
         users, failure = settle(users_fut)
         if failure is not None:
-            _failed(ctx, f"users:{ref.key}", failure, failures)
+            _failed(ctx, FactKey.users(ref.project, ref.instance), failure, failures)
         else:
             kept: list[dict[str, Any]] = [
                 {k: u[k] for k in _USER_FIELDS if k in u} for u in users or ()
@@ -81,7 +82,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
             with ctx.obs.lock:
                 ctx.obs.users[ref.key] = kept
             evidence.append(Evidence(ID, "users[].name", [u.get("name") for u in kept],
-                                     SQL_API, where))
+                                     sources.SQL_API, where))
 
     summary = f"databases and users of {len(refs)} instance(s)"
     if failures:
@@ -89,7 +90,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
     return ProbeResult(ID, Outcome.OK, summary, evidence)
 
 
-def _failed(ctx: ProbeContext, key: str, failure: ApiFailure, failures: list[ApiFailure]) -> None:
+def _failed(ctx: ProbeContext, key: FactKey, failure: ApiFailure, failures: list[ApiFailure]) -> None:
     record(ctx, key, failure)
     # A 404 means the instance is missing: `sql-instances` reports that fact, not a doubt here.
     if failure.kind != "not-found":

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from troubleshooter.facts import sources
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, Outcome, ProbeResult
 from troubleshooter.probes.base import Probe, ProbeContext
-from troubleshooter.probes.common import CRM_API, projects_of, record, settle
+from troubleshooter.probes.common import projects_of, record, settle
 
-ID = "iam"
+ID = sources.IAM
 
 
 def run(ctx: ProbeContext) -> ProbeResult:
     projects = projects_of(ctx.target.project, ctx.obs.instance_refs)
     futures = {
-        p: ctx.fetch.get(f"iam:{p}", lambda p=p: ctx.gateway.get_iam_policy(p)) for p in projects
+        p: ctx.fetch.get(FactKey.iam(p), lambda p=p: ctx.gateway.get_iam_policy(p)) for p in projects
     }
     sa = ctx.obs.run.service_account if ctx.obs.run else ""
     failures: list[ApiFailure] = []
@@ -34,7 +36,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
     for project, fut in futures.items():
         policy, failure = settle(fut)
         if failure is not None:
-            failures.append(record(ctx, f"iam:{project}", failure))
+            failures.append(record(ctx, FactKey.iam(project), failure))
             continue
         assert policy is not None
         with ctx.obs.lock:
@@ -64,10 +66,10 @@ def bindings_for(policy: Mapping[str, Any], member: str) -> list[dict[str, Any]]
 def _evidence(project: str, policy: Mapping[str, Any], sa: str) -> Evidence:
     where = f"projects/{project}"
     if not sa:
-        return Evidence(ID, "bindings", "n/a", CRM_API, where,
+        return Evidence(ID, "bindings", "n/a", sources.CRM_API, where,
                         "the runtime service account is unknown")
     found = bindings_for(policy, f"serviceAccount:{sa}")
-    return Evidence(ID, "bindings", found or "none", CRM_API, where,
+    return Evidence(ID, "bindings", found or "none", sources.CRM_API, where,
                     f"project-level roles of serviceAccount:{sa}")
 
 

@@ -21,12 +21,14 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
+from troubleshooter.facts import sources
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.model import Evidence, LogMatch, Outcome, ProbeResult, Target
 from troubleshooter.probes.base import Probe, ProbeContext
-from troubleshooter.probes.common import LOGGING_API, record, settle
+from troubleshooter.probes.common import record, settle
 from troubleshooter.redact import redact
 
-ID = "logs"
+ID = sources.LOGS
 _EXAMPLES = 5
 _MAX_LINE = 1000  # a stack trace is not evidence; its first lines are
 _EXECUTION_LABEL = "run.googleapis.com/execution_name"
@@ -78,10 +80,10 @@ def run(ctx: ProbeContext) -> ProbeResult:
     since = datetime.now(timezone.utc) - timedelta(minutes=ctx.log_window_minutes)
     query = log_filter(t, since)
     entries, failure = settle(
-        ctx.fetch.get("logs", lambda: ctx.gateway.list_log_entries(t.project, query))
+        ctx.fetch.get(FactKey.logs(), lambda: ctx.gateway.list_log_entries(t.project, query))
     )
     if failure is not None:
-        record(ctx, "logs", failure)
+        record(ctx, FactKey.logs(), failure)
         return ProbeResult(ID, Outcome.UNCERTAIN, failure.explain(), failures=[failure])
     entries = entries or []
 
@@ -102,7 +104,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
     evidence = [
         Evidence(ID, "textPayload",
                  f"{m.count} line{'s' if m.count != 1 else ''} between {m.first_seen} and {m.last_seen}",
-                 LOGGING_API, ", ".join(m.resources), f"{m.symptom}: {m.lines[0]}")
+                 sources.LOGGING_API, ", ".join(m.resources), f"{m.symptom}: {m.lines[0]}")
         for m in matches.values()
     ]
     found = ", ".join(f"{s} ({m.count})" for s, m in matches.items()) or "no known symptom"

@@ -10,25 +10,28 @@ Permission: `resourcemanager.projects.get`.
 
 from __future__ import annotations
 
+from troubleshooter.facts import sources
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.names import short
 from troubleshooter.model import Evidence, Outcome, ProbeResult
 from troubleshooter.probes.base import Probe, ProbeContext
-from troubleshooter.probes.common import CRM_API, record, settle, short_name
+from troubleshooter.probes.common import record, settle
 
-ID = "project"
+ID = sources.PROJECT
 
 
 def run(ctx: ProbeContext) -> ProbeResult:
     project = ctx.target.project
-    key = f"project:{project}"
+    key = FactKey.project(project)
     raw, failure = settle(ctx.fetch.get(key, lambda: ctx.gateway.get_project(project)))
     if failure is not None:
         record(ctx, key, failure)
         return ProbeResult(ID, Outcome.UNCERTAIN, failure.explain(), failures=[failure])
     assert raw is not None
-    number = short_name(raw.get("name"))
+    number = short(raw.get("name"))
     with ctx.obs.lock:
         ctx.obs.project_numbers[project] = number
-    evidence = [Evidence(ID, "name", raw.get("name"), CRM_API, f"projects/{project}")]
+    evidence = [Evidence(ID, "name", raw.get("name"), sources.CRM_API, f"projects/{project}")]
     return ProbeResult(ID, Outcome.OK, f"project {project} is number {number}", evidence)
 
 

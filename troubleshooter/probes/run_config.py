@@ -24,11 +24,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from troubleshooter.facts import sources
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.names import short
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, Outcome, ProbeResult, RunConfig, VpcAccess
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import (
-    RUN_API,
     attached_names,
     cloudsql_volumes,
     condition,
@@ -36,11 +38,10 @@ from troubleshooter.probes.common import (
     merged_env,
     record,
     settle,
-    short_name,
 )
 from troubleshooter.redact import redact_obj
 
-ID = "run-config"
+ID = sources.RUN_CONFIG
 _LATEST = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST"
 
 
@@ -48,15 +49,15 @@ def run(ctx: ProbeContext) -> ProbeResult:
     t = ctx.target
     gw = ctx.gateway
     if t.kind == "job":
-        fut = ctx.fetch.get("run", lambda: gw.get_job(t.project, t.region, t.name))
+        fut = ctx.fetch.get(FactKey.run(), lambda: gw.get_job(t.project, t.region, t.name))
     else:
-        fut = ctx.fetch.get("run", lambda: gw.get_service(t.project, t.region, t.name))
+        fut = ctx.fetch.get(FactKey.run(), lambda: gw.get_service(t.project, t.region, t.name))
     # Started together with the target read: the default SA needs the project number.
-    project_fut = ctx.fetch.get(f"project:{t.project}", lambda: gw.get_project(t.project))
+    project_fut = ctx.fetch.get(FactKey.project(t.project), lambda: gw.get_project(t.project))
 
     resource, failure = settle(fut)
     if failure is not None:
-        record(ctx, "run", failure)
+        record(ctx, FactKey.run(), failure)
         if failure.kind == "not-found":
             return ProbeResult(
                 ID, Outcome.FAILED, f"{t.describe()} does not exist", failures=[failure]
@@ -66,7 +67,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
 
     failures: list[ApiFailure] = []
     project, project_failure = settle(project_fut)
-    number = short_name(project.get("name")) if project else ""
+    number = short(project.get("name")) if project else ""
     if number:
         with ctx.obs.lock:
             ctx.obs.project_numbers[t.project] = number
@@ -80,7 +81,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
             sa = f"{number}-compute@developer.gserviceaccount.com"
         elif project_failure is not None:
             # Without the number the default account cannot be named: leave it unknown.
-            failures.append(record(ctx, f"project:{t.project}", project_failure))
+            failures.append(record(ctx, FactKey.project(t.project), project_failure))
 
     cfg = _run_config(resource, t.kind, template_path, template, sa, is_default)
     with ctx.obs.lock:
@@ -177,7 +178,7 @@ def _revision_name(service: Mapping[str, Any], name: str | None) -> str | None:
     """A revision's full name under its service, whatever form the API (or a world) used."""
     if not name:
         return None
-    return f"{service.get('name', '')}/revisions/{short_name(name)}"
+    return f"{service.get('name', '')}/revisions/{short(name)}"
 
 
 def _serving(service: Mapping[str, Any], latest_ready: str | None) -> tuple[str, ...]:
@@ -213,10 +214,10 @@ def _evidence(cfg: RunConfig, path: str, template: Mapping[str, Any]) -> list[Ev
     )
     vpc = template.get("vpcAccess") or {}
     out = [
-        Evidence(ID, f"{path}.volumes", volumes, RUN_API, where,
+        Evidence(ID, f"{path}.volumes", volumes, sources.RUN_API, where,
                  "" if volumes else "no Cloud SQL connection (cloudSqlInstance volume)"),
-        Evidence(ID, f"{path}.serviceAccount", cfg.service_account, RUN_API, where, sa_note),
-        Evidence(ID, f"{path}.vpcAccess", dict(vpc), RUN_API, where,
+        Evidence(ID, f"{path}.serviceAccount", cfg.service_account, sources.RUN_API, where, sa_note),
+        Evidence(ID, f"{path}.vpcAccess", dict(vpc), sources.RUN_API, where,
                  "" if vpc else "no VPC egress"),
     ]
     terminal = cfg.raw.get("terminalCondition")
@@ -224,7 +225,7 @@ def _evidence(cfg: RunConfig, path: str, template: Mapping[str, Any]) -> list[Ev
         shown = {k: terminal[k] for k in ("type", "state", "reason", "revisionReason",
                                           "executionReason", "message") if k in terminal}
         # Condition messages quote the failing container's output, which can carry secrets.
-        out.append(Evidence(ID, "terminalCondition", redact_obj(shown), RUN_API, where))
+        out.append(Evidence(ID, "terminalCondition", redact_obj(shown), sources.RUN_API, where))
     return out
 
 

@@ -16,18 +16,20 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
+from troubleshooter.facts import sources
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, Outcome, ProbeResult
 from troubleshooter.probes.base import Probe, ProbeContext
-from troubleshooter.probes.common import USAGE_API, projects_of, record, settle
+from troubleshooter.probes.common import projects_of, record, settle
 
-ID = "service-usage"
+ID = sources.USAGE
 SQLADMIN = "sqladmin.googleapis.com"
 
 
 def _state(ctx: ProbeContext, project: str) -> Future[dict[str, Any]]:
     return ctx.fetch.get(
-        f"usage:{project}:{SQLADMIN}",
+        FactKey.usage(project, SQLADMIN),
         lambda: ctx.gateway.get_service_state(project, SQLADMIN),
     )
 
@@ -45,7 +47,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
         key = f"{project}:{SQLADMIN}"
         svc, failure = settle(fut)
         if failure is not None:
-            failures.append(record(ctx, f"usage:{key}", failure))
+            failures.append(record(ctx, FactKey.usage(project, SQLADMIN), failure))
             continue
         assert svc is not None
         state = svc.get("state")
@@ -54,7 +56,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
                 ctx.obs.services_enabled[key] = state == "ENABLED"
             if state == "DISABLED":
                 disabled.append(project)
-        evidence.append(Evidence(ID, "state", state, USAGE_API,
+        evidence.append(Evidence(ID, "state", state, sources.USAGE_API,
                                  f"projects/{project}/services/{SQLADMIN}"))
 
     summary = (

@@ -22,22 +22,23 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any, Mapping
 
+from troubleshooter.facts import sources
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.names import short
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, Outcome, ProbeResult, RevisionInfo, RunConfig
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import (
-    RUN_API,
     attached_names,
     conditions,
     merged_env,
     ready_from,
     record,
     settle,
-    short_name,
 )
 from troubleshooter.redact import redact
 
-ID = "serving-revision"
+ID = sources.SERVING
 _SUMMARY_MAX = 160
 
 
@@ -51,7 +52,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
 
 
 def _fetch_revision(ctx: ProbeContext, name: str) -> Future[dict[str, Any]]:
-    return ctx.fetch.get(f"revision:{name}", lambda: ctx.gateway.get_revision(name))
+    return ctx.fetch.get(FactKey.revision(name), lambda: ctx.gateway.get_revision(name))
 
 
 def _service(ctx: ProbeContext, cfg: RunConfig) -> ProbeResult:
@@ -74,8 +75,8 @@ def _service(ctx: ProbeContext, cfg: RunConfig) -> ProbeResult:
     for name, fut in futures.items():
         raw, failure = settle(fut)
         if failure is not None:
-            record(ctx, f"revision:{name}", failure)
-            record(ctx, "serving" if name == serving_name else "latest", failure)
+            record(ctx, FactKey.revision(name), failure)
+            record(ctx, FactKey.serving() if name == serving_name else FactKey.latest(), failure)
             failures.append(failure)
             continue
         assert raw is not None
@@ -91,11 +92,11 @@ def _service(ctx: ProbeContext, cfg: RunConfig) -> ProbeResult:
 
     parts = []
     if serving_name:
-        parts.append(f"serving {short_name(serving_name)}" + _state(found.get(serving_name)))
+        parts.append(f"serving {short(serving_name)}" + _state(found.get(serving_name)))
     else:
         parts.append("no revision takes traffic")
     if latest_name:
-        parts.append(f"newest {short_name(latest_name)}" + _state(found.get(latest_name)))
+        parts.append(f"newest {short(latest_name)}" + _state(found.get(latest_name)))
     summary = "; ".join(parts)
     if failures:
         return ProbeResult(ID, Outcome.UNCERTAIN, summary, evidence, failures)
@@ -108,18 +109,18 @@ def _job(ctx: ProbeContext, cfg: RunConfig) -> ProbeResult:
         return ProbeResult(ID, Outcome.SKIPPED, "the job has never been executed")
     name = ref if "/" in ref else f"{cfg.name}/executions/{ref}"
     raw, failure = settle(
-        ctx.fetch.get(f"execution:{name}", lambda: ctx.gateway.get_execution(name))
+        ctx.fetch.get(FactKey.execution(name), lambda: ctx.gateway.get_execution(name))
     )
     if failure is not None:
-        record(ctx, f"execution:{name}", failure)
-        record(ctx, "latest", failure)
+        record(ctx, FactKey.execution(name), failure)
+        record(ctx, FactKey.latest(), failure)
         return ProbeResult(ID, Outcome.UNCERTAIN, failure.explain(), failures=[failure])
     assert raw is not None
     # An execution keeps the task template it ran with, like a revision keeps its template.
     info = _revision_info(name, raw, raw.get("template") or {}, ready_kind="Completed")
     with ctx.obs.lock:
         ctx.obs.latest = info
-    summary = f"latest execution {short_name(name)}" + _state(info)
+    summary = f"latest execution {short(name)}" + _state(info)
     return ProbeResult(ID, Outcome.OK, summary, _evidence(info, "latest execution"))
 
 
@@ -157,7 +158,7 @@ def _state(info: RevisionInfo | None) -> str:
 
 def _evidence(info: RevisionInfo, role: str) -> list[Evidence]:
     out = [
-        Evidence(ID, "volumes[].cloudSqlInstance.instances", list(info.attached), RUN_API,
+        Evidence(ID, "volumes[].cloudSqlInstance.instances", list(info.attached), sources.RUN_API,
                  info.name, f"{role}: Cloud SQL connection of this revision"),
     ]
     for c in info.conditions:
@@ -166,7 +167,7 @@ def _evidence(info: RevisionInfo, role: str) -> list[Evidence]:
                 ID, f"conditions[{c.type}]",
                 {"state": c.state, "reason": c.reason or c.revision_reason,
                  "message": redact(c.message)},
-                RUN_API, info.name, role,
+                sources.RUN_API, info.name, role,
             ))
     return out
 

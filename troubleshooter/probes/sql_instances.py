@@ -24,11 +24,12 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any, Mapping
 
+from troubleshooter.facts import sources
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, InstanceRef, Outcome, ProbeResult
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import (
-    SQL_API,
     app_ip_hosts,
     ip_matched_refs,
     lookup_refs,
@@ -36,7 +37,7 @@ from troubleshooter.probes.common import (
     settle,
 )
 
-ID = "sql-instances"
+ID = sources.SQL
 _IP_CONFIG_FIELDS = (
     "ipv4Enabled", "privateNetwork", "authorizedNetworks", "sslMode", "requireSsl",
 )  # fmt: skip
@@ -44,7 +45,7 @@ _IP_CONFIG_FIELDS = (
 
 def list_future(ctx: ProbeContext, project: str) -> Future[list[dict[str, Any]]]:
     """`instances.list` of `project`, shared by every probe that needs it."""
-    return ctx.fetch.get(f"list:{project}", lambda: ctx.gateway.list_instances(project))
+    return ctx.fetch.get(FactKey.listing(project), lambda: ctx.gateway.list_instances(project))
 
 
 def run(ctx: ProbeContext) -> ProbeResult:
@@ -55,7 +56,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
     refs = lookup_refs(ctx.obs.instance_refs)
     gets = {
         ref.key: ctx.fetch.get(
-            f"instance:{ref.key}",
+            FactKey.instance(ref.project, ref.instance),
             lambda ref=ref: ctx.gateway.get_instance(ref.project, ref.instance),
         )
         for ref in refs
@@ -67,7 +68,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
 
     listed, list_failure = settle(listing)
     if list_failure is not None:
-        record(ctx, f"list:{target_project}", list_failure)
+        record(ctx, FactKey.listing(target_project), list_failure)
     else:
         with ctx.obs.lock:
             ctx.obs.project_instances[target_project] = list(listed or [])
@@ -85,10 +86,10 @@ def run(ctx: ProbeContext) -> ProbeResult:
     for ref in refs:
         inst, failure = settle(gets[ref.key])
         if failure is not None:
-            record(ctx, f"instance:{ref.key}", failure)
+            record(ctx, FactKey.instance(ref.project, ref.instance), failure)
             if failure.kind == "not-found":
                 missing.append(ref)
-                evidence.append(Evidence(ID, "instances.get", "not found", SQL_API,
+                evidence.append(Evidence(ID, "instances.get", "not found", sources.SQL_API,
                                          ref.connection_name or ref.key))
             else:
                 failures.append(failure)
@@ -108,7 +109,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
     for p, fut in lists.items():
         listed_p, failure = settle(fut)
         if failure is not None:
-            failures.append(record(ctx, f"list:{p}", failure))
+            failures.append(record(ctx, FactKey.listing(p), failure))
             continue
         with ctx.obs.lock:
             ctx.obs.project_instances[p] = list(listed_p or [])
@@ -129,17 +130,17 @@ def _evidence(ref: InstanceRef, inst: Mapping[str, Any], note: str = "") -> list
     settings = inst.get("settings") or {}
     ip_config = settings.get("ipConfiguration") or {}
     return [
-        Evidence(ID, "state", inst.get("state"), SQL_API, where, note),
-        Evidence(ID, "settings.activationPolicy", settings.get("activationPolicy"), SQL_API, where),
+        Evidence(ID, "state", inst.get("state"), sources.SQL_API, where, note),
+        Evidence(ID, "settings.activationPolicy", settings.get("activationPolicy"), sources.SQL_API, where),
         Evidence(ID, "ipAddresses", [
             {"type": a.get("type"), "ipAddress": a.get("ipAddress")}
             for a in inst.get("ipAddresses") or ()
-        ], SQL_API, where),
+        ], sources.SQL_API, where),
         Evidence(ID, "settings.ipConfiguration",
-                 {k: ip_config[k] for k in _IP_CONFIG_FIELDS if k in ip_config}, SQL_API, where),
+                 {k: ip_config[k] for k in _IP_CONFIG_FIELDS if k in ip_config}, sources.SQL_API, where),
         Evidence(ID, "settings.connectorEnforcement", settings.get("connectorEnforcement"),
-                 SQL_API, where),
-        Evidence(ID, "databaseVersion", inst.get("databaseVersion"), SQL_API, where),
+                 sources.SQL_API, where),
+        Evidence(ID, "databaseVersion", inst.get("databaseVersion"), sources.SQL_API, where),
     ]
 
 

@@ -42,8 +42,8 @@ def describe(graph: "DecisionGraph", node: "Node") -> str:
         parts += ["**Why it matters.** " + node.why, ""]
     if spec.examples:
         parts += ["**Error text that means this**", ""] + [f"- `{e}`" for e in spec.examples] + [""]
-    if spec.probes:
-        parts += ["**Probes:** " + ", ".join(f"`{p}`" for p in spec.probes), ""]
+    if node.probes:
+        parts += ["**Probes:** " + ", ".join(f"`{p}`" for p in node.probes), ""]
     if spec.choices:
         parts += ["**Choices**", ""] + [f"- `{k}`: {v}" for k, v in spec.choices.items()] + [""]
     if spec.fix is not None:

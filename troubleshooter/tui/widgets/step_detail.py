@@ -93,7 +93,7 @@ class StepDetail(VerticalScroll):
     def finding(step: "Step", reported: "Reported | None") -> str:
         node = step.node
         if step.pending:
-            return "[$accent]Waiting for its probes: " + escape(", ".join(node.spec.probes)) + "[/]"
+            return "[$accent]Waiting for its probes: " + escape(", ".join(node.probes)) + "[/]"
         if node.kind == "symptom":
             examples = "\n".join(f"  • {escape(e)}" for e in node.spec.examples)
             return f"[b]Looks like[/b]\n{examples}" if examples else ""

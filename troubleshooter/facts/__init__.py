@@ -1,0 +1,1 @@
+"""The typed read model over observations: fact keys, instances, policies, the app, logs (`read.Facts`)."""
