@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from troubleshooter.fixes.contracts import FixInput
     from troubleshooter.gateway import ApiFailure
 
 
@@ -212,8 +213,9 @@ class CheckResult:
     outcome: Outcome
     summary: str
     evidence: tuple[Evidence, ...] = ()
-    params: dict[str, Any] = field(default_factory=dict)   # fills the fix template
+    params: dict[str, Any] = field(default_factory=dict)   # fills the decision tree's wording (why, steps)
     expected_actual: tuple[tuple[str, str, str], ...] = ()  # (what, expected, actual)
+    fix: "FixInput | None" = None                          # what the automatic fix needs, typed
 
     @staticmethod
     def ok(summary: str, *evidence: Evidence) -> "CheckResult":

@@ -14,6 +14,7 @@ from troubleshooter.checks.helpers import (
     failed,
     unique_refs,
 )
+from troubleshooter.fixes.contracts import EnableApi
 from troubleshooter.model import CheckResult, Evidence
 from troubleshooter.observations import Observations
 
@@ -64,7 +65,7 @@ def evaluate(obs: Observations) -> CheckResult:
                 f"of {obs.target.kind} {obs.target.name} cannot look the instance up or get "
                 "certificates.",
                 [ev], {**base_params(obs), "project": p, "service": _SERVICE},
-                [(f"{_SERVICE} in {p}", "ENABLED", "DISABLED")],
+                [(f"{_SERVICE} in {p}", "ENABLED", "DISABLED")], EnableApi(p, _SERVICE),
             )
         if state is None:
             f = obs.failure(f"usage:{key}")
@@ -90,7 +91,7 @@ def evaluate(obs: Observations) -> CheckResult:
             f"The Cloud SQL Admin API is disabled in project {p} (the API answered SERVICE_DISABLED), "
             f"so the Cloud SQL connection of {obs.target.kind} {obs.target.name} cannot work.",
             [ev], {**base_params(obs), "project": p, "service": _SERVICE},
-            [(f"{_SERVICE} in {p}", "ENABLED", "DISABLED")],
+            [(f"{_SERVICE} in {p}", "ENABLED", "DISABLED")], EnableApi(p, _SERVICE),
         )
     if stray:
         return CheckResult.uncertain(

@@ -19,6 +19,7 @@ from troubleshooter.observations import Observations
 
 if TYPE_CHECKING:
     from troubleshooter.dsn import AppConnection
+    from troubleshooter.fixes.contracts import FixInput
 
 # Probe ids (as registered in troubleshooter.probes) and the API each fact came from.
 P_RUN = "run-config"
@@ -85,8 +86,9 @@ def failed(
     evidence: Iterable[Evidence],
     params: dict[str, Any],
     expected_actual: Iterable[tuple[str, str, str]] = (),
+    fix: FixInput | None = None,
 ) -> CheckResult:
-    return CheckResult(Outcome.FAILED, summary, tuple(evidence), params, tuple(expected_actual))
+    return CheckResult(Outcome.FAILED, summary, tuple(evidence), params, tuple(expected_actual), fix)
 
 
 def reason(obs: Observations, *keys: str) -> str:
@@ -108,7 +110,7 @@ def combine(results: Sequence[CheckResult]) -> CheckResult:
             others = [r.summary for r in hits[1:]]
             summary = first.summary + (f" Also: {' '.join(others)}" if others else "")
             evidence = tuple(e for r in hits for e in r.evidence)
-            return CheckResult(outcome, summary, evidence, first.params, first.expected_actual)
+            return CheckResult(outcome, summary, evidence, first.params, first.expected_actual, first.fix)
     oks = [r for r in results if r.outcome == Outcome.OK]
     if oks:
         return CheckResult(

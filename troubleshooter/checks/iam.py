@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from troubleshooter.checks.base import Check
 from troubleshooter.checks.helpers import (
     CLIENT_ROLES,
@@ -20,6 +22,7 @@ from troubleshooter.checks.helpers import (
     unique_refs,
     unknown,
 )
+from troubleshooter.fixes.contracts import GrantRole
 from troubleshooter.model import CheckResult, Evidence, InstanceRef
 from troubleshooter.observations import Observations
 
@@ -72,6 +75,7 @@ def _one(obs: Observations, sa: str, ref: InstanceRef) -> CheckResult:
          "connection_name": inst.get("connectionName") or ref.connection_name.strip(),
          "cross_project": project != obs.target.project},
         [(f"{ROLE} for {sa} in {project}", "granted", "not granted at project level")],
+        GrantRole(project, sa, ROLE),
     )
 
 
@@ -98,8 +102,7 @@ def missing_cloudsql_client_role(obs: Observations) -> CheckResult:
     sa_ev = Evidence(P_RUN, f"{run.template_path}.serviceAccount",
                      sa + (" (default compute account)" if run.service_account_is_default else ""),
                      "run.googleapis.com", run.name)
-    return CheckResult(result.outcome, result.summary, (sa_ev, *result.evidence), result.params,
-                       result.expected_actual)
+    return replace(result, evidence=(sa_ev, *result.evidence))
 
 
 CHECKS = (

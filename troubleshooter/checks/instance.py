@@ -13,6 +13,7 @@ from troubleshooter.checks.helpers import (
     instance_params,
     per_instance,
 )
+from troubleshooter.fixes.contracts import StartInstance
 from troubleshooter.model import CheckResult, InstanceRef
 from troubleshooter.observations import Observations
 
@@ -42,6 +43,7 @@ def _stopped(obs: Observations, ref: InstanceRef, inst: dict[str, Any]) -> Check
             + "), so nothing accepts connections.",
             ev, {**base_params(obs), **instance_params(inst, ref), "activation_policy": policy},
             [("settings.activationPolicy", "ALWAYS", "NEVER")],
+            StartInstance(inst.get("project", ref.project), inst.get("name", ref.instance)),
         )
     return CheckResult.ok(f"Instance {name} is not stopped (activationPolicy {policy}).", *ev)
 

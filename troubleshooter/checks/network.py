@@ -25,6 +25,7 @@ from troubleshooter.checks.helpers import (
     short,
     unknown,
 )
+from troubleshooter.fixes.contracts import SUBNET_PLACEHOLDER, AddVpcEgress, SetEgressPrivateRanges
 from troubleshooter.model import CheckResult, InstanceRef, RunConfig, VpcAccess
 from troubleshooter.observations import Observations
 
@@ -69,7 +70,7 @@ def _network_params(obs: Observations, inst: dict[str, Any]) -> dict[str, Any]:
     shared = net_project != obs.target.project
     # An auto-mode `default` network has a subnet named `default` in every region; any other
     # network's subnet is the operator's choice (it needs a free /26 for direct VPC egress).
-    subnet = "default" if name == "default" else "SUBNET"
+    subnet = "default" if name == "default" else SUBNET_PLACEHOLDER
     return {
         "network": full if shared else name,
         "network_full": full,
@@ -77,9 +78,6 @@ def _network_params(obs: Observations, inst: dict[str, Any]) -> dict[str, Any]:
         "network_project": net_project,
         "subnet": (f"projects/{net_project}/regions/{obs.target.region}/subnetworks/{subnet}"
                    if shared else subnet),
-        "subnet_is_placeholder": subnet == "SUBNET",
-        # Which subnet has free addresses is the operator's call: no automatic fix without it.
-        "operator_must_choose": "the subnet" if subnet == "SUBNET" else None,
         "vpc_egress": "private-ranges-only",
     }
 
@@ -108,7 +106,9 @@ def _private_no_egress(obs: Observations, run: RunConfig, ref: InstanceRef,
         )
     params = {**base_params(obs), **instance_params(inst, ref), **_network_params(obs, inst),
               "private_ip": (ips(inst, "PRIVATE") or [None])[0]}
-    subnet_txt = ("" if not params["subnet_is_placeholder"] else
+    # Which subnet has free addresses is the operator's call: no automatic fix without it.
+    chosen = short(params["subnet"]) != SUBNET_PLACEHOLDER
+    subnet_txt = ("" if chosen else
                   " The subnet (SUBNET) must be chosen by the operator: a subnet of that network "
                   f"in {obs.target.region} with a free /26.")
     return failed(
@@ -120,6 +120,8 @@ def _private_no_egress(obs: Observations, run: RunConfig, ref: InstanceRef,
         params,
         [("VPC egress", f"network {params['network_name']}", "none"),
          ("instance public IP", "-", "none" if not has_public_ip(inst) else "present")],
+        AddVpcEgress(obs.target, params["network"], params["network_name"],
+                     params["subnet"] if chosen else None),
     )
 
 
@@ -208,6 +210,7 @@ def _all_traffic(obs: Observations, run: RunConfig, ref: InstanceRef, inst: dict
          "network": run.vpc.network, "subnet": run.vpc.subnetwork, "connector": run.vpc.connector,
          "public_ip": public},
         [("VPC egress", "PRIVATE_RANGES_ONLY (or a private IP on the instance)", "ALL_TRAFFIC")],
+        SetEgressPrivateRanges(obs.target),
     )
 
 
