@@ -819,3 +819,13 @@ def test_no_secret_anywhere_in_any_result() -> None:
     for c in ALL:
         result = c.evaluate(obs)
         assert PASSWORD not in text_of(result), c.id
+
+
+def test_mismatch_points_a_dsn_at_the_attached_instance_keeping_the_dsn() -> None:
+    # The old step replaced the whole DSN with the bare connection name.
+    other = f"{P}:{R}:other-db"
+    dsn = f"postgresql://app@localhost/shop?host=/cloudsql/{other}"
+    r = check("connection-name-mismatch", make_obs(run_cfg(env=plain(DATABASE_URL=dsn))))
+    assert r.outcome == Outcome.FAILED
+    assert r.params["point_app_command"].endswith(
+        f"'--update-env-vars=DATABASE_URL=postgresql://app@localhost/shop?host=/cloudsql/{CN}'")
