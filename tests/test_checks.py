@@ -13,6 +13,8 @@ from troubleshooter.checks import ALL, REGISTRY
 from troubleshooter.dsn.connections import app_connections
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
+from troubleshooter.fixes.commands import commands_for
+from troubleshooter.fixes.contracts import AddVpcEgress, SetConnectionName
 from troubleshooter.model import (
     CheckResult,
     Condition,
@@ -217,7 +219,7 @@ def check(check_id: str, obs: Observations) -> CheckResult:
 
 def text_of(result: CheckResult) -> str:
     return json.dumps([result.summary, [e.as_dict() for e in result.evidence], result.params,
-                       result.expected_actual], default=str)
+                       result.expected_actual, repr(result.fix)], default=str)
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -576,15 +578,17 @@ def test_not_attached_is_fine_for_a_private_ip_over_vpc() -> None:
 def test_malformed_shows_repr_and_the_exact_name() -> None:
     r = check("connection-name-malformed", CASES["connection-name-malformed"]["failed"]())
     assert repr(CN + "\r") in r.summary
-    assert r.params["where"] == "attachment" and r.params["connection_name"] == CN
-    assert r.params["fix_command"].endswith(f"--set-cloudsql-instances={CN}")
+    assert isinstance(r.fix, SetConnectionName) and r.fix.where == "attachment" and r.fix.exact == CN
+    assert r.fix.attachment == ((CN + "\r", CN),) and r.fix.attached_after == (CN,)
+    assert commands_for(r.fix)[0].endswith(f"--set-cloudsql-instances={CN}")
 
 
 def test_malformed_empty_variable() -> None:
     obs = make_obs(run_cfg(env=plain(INSTANCE_CONNECTION_NAME="")))
     r = check("connection-name-malformed", obs)
     assert r.outcome == Outcome.FAILED and r.params["variable"] == "INSTANCE_CONNECTION_NAME"
-    assert f"--update-env-vars=INSTANCE_CONNECTION_NAME={CN}" in r.params["fix_command"]
+    assert isinstance(r.fix, SetConnectionName)
+    assert f"--update-env-vars=INSTANCE_CONNECTION_NAME={CN}" in commands_for(r.fix)[0]
 
 
 def test_malformed_empty_variable_from_the_platform_line() -> None:
@@ -688,8 +692,9 @@ def test_sqladmin_disabled_makes_instance_checks_uncertain() -> None:
 
 def test_private_ip_params() -> None:
     r = check("private-ip-without-vpc-egress", CASES["private-ip-without-vpc-egress"]["failed"]())
-    assert r.params["network"] == "prod-vpc" and r.params["subnet"] == "SUBNET"
-    assert r.params["subnet_is_placeholder"] and "operator" in r.summary
+    assert isinstance(r.fix, AddVpcEgress) and r.fix.network == "prod-vpc" and r.fix.subnet is None
+    assert r.fix.choice is not None and r.fix.choice.key == "subnet" and "operator" in r.summary
+    assert "--network=prod-vpc --subnet=SUBNET " in commands_for(r.fix)[0]
 
 
 def test_private_ip_not_needed_with_a_public_ip() -> None:
@@ -815,3 +820,13 @@ def test_no_secret_anywhere_in_any_result() -> None:
     for c in ALL:
         result = c.evaluate(obs)
         assert PASSWORD not in text_of(result), c.id
+
+
+def test_mismatch_points_a_dsn_at_the_attached_instance_keeping_the_dsn() -> None:
+    # The old step replaced the whole DSN with the bare connection name.
+    other = f"{P}:{R}:other-db"
+    dsn = f"postgresql://app@localhost/shop?host=/cloudsql/{other}"
+    r = check("connection-name-mismatch", make_obs(run_cfg(env=plain(DATABASE_URL=dsn))))
+    assert r.outcome == Outcome.FAILED
+    assert r.params["point_app_command"].endswith(
+        f"'--update-env-vars=DATABASE_URL=postgresql://app@localhost/shop?host=/cloudsql/{CN}'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -203,7 +204,8 @@ def test_broad_roles_are_refused_before_any_call(role: str) -> None:
         t = world.target
         session = Session(target=Target(t.project, t.region, t.service, t.job), graph=GRAPH)
         session.add_diagnosis(diagnose(session.target, gateway, GRAPH))
-        session.current.causes[0].params["role"] = role
+        cause = session.current.causes[0]
+        cause.fix = dataclasses.replace(cause.fix, role=role)
         applied = engine_for(session, gateway).apply("missing-cloudsql-client-role")
         assert sandbox.calls.count("cloudresourcemanager", "SetIamPolicy") == 0
         gateway.close()

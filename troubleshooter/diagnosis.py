@@ -10,20 +10,22 @@ from typing import Any, Iterable, Mapping
 from troubleshooter.catalog import FINDING_SEVERITY, SYMPTOMS, cause_rank
 from troubleshooter.checks import REGISTRY as CHECKS
 from troubleshooter.checks.routing import ROUTE_CHECKS
+from troubleshooter.fixes.commands import commands_for
+from troubleshooter.fixes.contracts import FixInput
 from troubleshooter.graph import DecisionGraph, Node, Step, Walk, walk
 from troubleshooter.model import CheckResult, Evidence, ProbeResult, Target
 from troubleshooter.observations import Observations
 
 
 class _Blank(dict):
-    """format_map helper: unknown {placeholders} stay visible instead of raising."""
+    """format_map helper: an unknown {name} becomes NAME, the shell's way to say "yours to fill"."""
 
     def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+        return key.upper()
 
 
 def fill(template: str, params: Mapping[str, Any]) -> str:
-    """Fill a fix/why template from a check's params; unknown names stay as {name}."""
+    """Fill a why/step template from a check's params; an unknown {name} reads NAME, never {name}."""
     try:
         return string.Formatter().vformat(template, (), _Blank(params))
     except (ValueError, IndexError):
@@ -37,7 +39,6 @@ def fix_params(target: Target, result: CheckResult | None) -> dict[str, Any]:
         "kind": target.kind,
         "name": target.name,
         "instance_project": target.project,
-        "cloudsql_flag": "--add-cloudsql-instances" if target.kind == "service" else "--set-cloudsql-instances",
     }
     if result is not None:
         params.update({k: v for k, v in result.params.items() if v is not None})
@@ -63,6 +64,7 @@ class Reported:
     params: dict[str, Any]
     severity: str | None = None
     node: str = ""
+    fix: FixInput | None = None    # the check's typed contract: what `commands` and the fix plan come from
 
     def as_cause_json(self) -> dict[str, Any]:
         return {
@@ -188,6 +190,8 @@ def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported
         params = fix_params(target, result)
         spec = node.spec
         fix = spec.fix
+        contract = result.fix if result is not None and fix is not None and fix.automatic else None
+        commands = commands_for(contract) if contract is not None else []
         item = Reported(
             id=node.short,
             kind=node.kind,
@@ -195,16 +199,17 @@ def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported
             summary=result.summary if result else node.title,
             why=fill(node.why, params),
             evidence=result.evidence if result else (),
-            commands=[fill(c, params) for c in (fix.commands if fix else [])],
+            commands=commands,
             steps=[fill(s, params) for s in (fix.steps if fix else [])],
-            # A check can say its evidence leaves a choice to the operator (e.g. which subnet).
-            automatic=bool(fix and fix.automatic and not params.get("operator_must_choose")),
+            # A contract can leave a choice to the operator (e.g. which subnet): then not automatic.
+            automatic=bool(commands and contract is not None and contract.choice is None),
             risk=fill(fix.risk, params) if fix else "",
             prevention=list(spec.prevention),
             expected_actual=result.expected_actual if result else (),
             params=params,
             severity=spec.severity or FINDING_SEVERITY.get(node.short),
             node=node.id,
+            fix=contract,
         )
         (causes if node.kind == "cause" else findings).append(item)
     causes.sort(key=lambda r: cause_rank(r.id))

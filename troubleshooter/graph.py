@@ -31,13 +31,13 @@ LEAF_KINDS = ("cause", "finding", "healthy")
 
 
 class FixSpec(BaseModel):
-    """How a cause is fixed: the gcloud form shown to people, and whether we can apply it."""
+    """How a cause is fixed: its wording, and whether the tool can apply it. An automatic fix's
+    command comes from its check's typed contract (troubleshooter.fixes.commands), not from here."""
 
     model_config = ConfigDict(extra="forbid")
     id: str
     automatic: bool = False
-    commands: list[str] = Field(default_factory=list)   # templates: {project}, {name}, ...
-    steps: list[str] = Field(default_factory=list)      # manual steps when not automatic
+    steps: list[str] = Field(default_factory=list)      # manual steps (templates: {project}, ...)
     risk: str = ""
 
 
@@ -232,6 +232,8 @@ def build_graph(
             if spec.fix is not None and known_fixes is not None and spec.fix.automatic:
                 if spec.fix.id not in known_fixes:
                     raise _fail(source, node.id, f"unknown fix {spec.fix.id!r}")
+            if spec.fix is not None and not spec.fix.automatic and not spec.fix.steps:
+                raise _fail(source, node.id, "a manual fix needs `steps`")
 
     if not nx.is_directed_acyclic_graph(g):
         cycle = nx.find_cycle(g)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from troubleshooter.failures import ApiFailure
+
+if TYPE_CHECKING:
+    from troubleshooter.fixes.contracts import FixInput
 
 
 class Outcome(str, enum.Enum):
@@ -211,8 +214,9 @@ class CheckResult:
     outcome: Outcome
     summary: str
     evidence: tuple[Evidence, ...] = ()
-    params: dict[str, Any] = field(default_factory=dict)   # fills the fix template
+    params: dict[str, Any] = field(default_factory=dict)   # fills the decision tree's wording (why, steps)
     expected_actual: tuple[tuple[str, str, str], ...] = ()  # (what, expected, actual)
+    fix: "FixInput | None" = None                          # what the automatic fix needs, typed
 
     @staticmethod
     def ok(summary: str, *evidence: Evidence) -> "CheckResult":

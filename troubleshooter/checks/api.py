@@ -10,6 +10,7 @@ from troubleshooter.checks.verdicts import failed
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, DBUSERS, PROJECT, RUN_CONFIG, SQL, SQL_API, USAGE, USAGE_API
+from troubleshooter.fixes.contracts import EnableApi
 from troubleshooter.model import CheckResult, Evidence
 
 _SERVICE = "sqladmin.googleapis.com"
@@ -58,7 +59,7 @@ def evaluate(obs: Facts) -> CheckResult:
                 f"of {obs.target.kind} {obs.target.name} cannot look the instance up or get "
                 "certificates.",
                 [ev], {**base_params(obs), "project": p, "service": _SERVICE},
-                [(f"{_SERVICE} in {p}", "ENABLED", "DISABLED")],
+                [(f"{_SERVICE} in {p}", "ENABLED", "DISABLED")], EnableApi(p, _SERVICE),
             )
         if state is None:
             f = obs.failure(FactKey.usage(p, _SERVICE))
@@ -84,7 +85,7 @@ def evaluate(obs: Facts) -> CheckResult:
             f"The Cloud SQL Admin API is disabled in project {p} (the API answered SERVICE_DISABLED), "
             f"so the Cloud SQL connection of {obs.target.kind} {obs.target.name} cannot work.",
             [ev], {**base_params(obs), "project": p, "service": _SERVICE},
-            [(f"{_SERVICE} in {p}", "ENABLED", "DISABLED")],
+            [(f"{_SERVICE} in {p}", "ENABLED", "DISABLED")], EnableApi(p, _SERVICE),
         )
     if stray:
         return CheckResult.uncertain(

@@ -11,6 +11,7 @@ from troubleshooter.checks.params import base_params
 from troubleshooter.checks.verdicts import combine, failed, unknown
 from troubleshooter.dsn.connections import AppConnection
 from troubleshooter.dsn.names import connection_name_problem
+from troubleshooter.dsn.roles import env_role
 from troubleshooter.dsn.sockets import SOCKET_PATH_MAX, socket_path
 from troubleshooter.facts.app import AppView, answer_ev, app_ev, var
 from troubleshooter.facts.keys import FactKey
@@ -20,9 +21,14 @@ from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, LOGS, PROJECT, RUN_CONFIG, SERVING, SQL, SQL_API
 from troubleshooter.facts.workload import run_ev
 from troubleshooter.model import CheckResult, Evidence, InstanceRef, LogMatch
+from troubleshooter.fixes import commands as cmd
+from troubleshooter.fixes.commands import commands_for
+from troubleshooter.fixes.contracts import AttachInstance, EnvCorrection, SetConnectionName, corrected_value
 
 # The platform names what the app opened under /cloudsql/: this means the variable was empty.
 _EMPTY_NAME_IN_LOG = ".s.PGSQL.5432"
+# Variables that may hold nothing but the connection name (or its socket), so an empty one is it.
+_NAME_ROLES = ("connection-name", "socket-path", "host")
 _ANNOTATION_NOTE = (
     "the Cloud SQL connection is `volumes[].cloudSqlInstance` in the v2 API and the "
     "`run.googleapis.com/cloudsql-instances` annotation in v1/gcloud terms"
@@ -179,6 +185,7 @@ def _not_attached(obs: Facts, who: str, att_ev: Evidence, need: _Need) -> CheckR
         evidence, params,
         [("Cloud SQL connection (cloudSqlInstance / cloudsql-instances annotation)",
           conn_name or "the instance the app uses", "none")],
+        AttachInstance(obs.target, conn_name, verified, run.attached if run else ()),
     )
 
 
@@ -256,9 +263,10 @@ def connection_name_malformed(obs: Facts) -> CheckResult:
             "the variable holding its instance connection name is empty, so it asks for a "
             "socket that cannot exist.",
             [log_ev(socket_log)],
-            {**base_params(obs), "variable": None, "where": "env", "value_repr": repr(""),
-             "problem": "empty connection name", "connection_name": exact},
+            {**base_params(obs), "variable": None, "problem": "empty connection name",
+             "connection_name": exact},
             [("instance connection name the app opens", exact or "project:region:instance", "''")],
+            _connection_name_fix(obs, "", exact, "env"),
         )
     if bad:
         name, where, ev, problem = bad[0]
@@ -269,18 +277,17 @@ def connection_name_malformed(obs: Facts) -> CheckResult:
         if inst is not None:
             evidence.append(inst.evidence("connectionName", inst.connection_name))
         place = f"variable {where}" if in_env else "the Cloud SQL connection (attachment)"
-        fix_command = _fix_command(obs, name, where, exact)
         return failed(
             f"The instance connection name in {place} of {obs.target.kind} {obs.target.name} is "
             f"{name!r}: {problem}; Cloud Run and the app need the exact `project:region:instance`"
             + (f" ({exact})." if exact else "."),
             evidence,
             {**base_params(obs), "variable": where if in_env else None,
-             "where": "env" if in_env else "attachment", "value_repr": repr(name),
-             "problem": problem, "connection_name": exact, "fix_command": fix_command,
+             "problem": problem, "connection_name": exact,
              "all_problems": [{"where": w, "value_repr": repr(n), "problem": p}
                               for n, w, _, p in bad]},
             [(f"connection name in {where}", exact or "project:region:instance", repr(name))],
+            _connection_name_fix(obs, name, exact, where if in_env else "attachment"),
         )
     view = obs.app
     if not names:
@@ -299,17 +306,52 @@ def connection_name_malformed(obs: Facts) -> CheckResult:
     )
 
 
-def _fix_command(obs: Facts, bad: str, where: str, exact: str | None) -> str:
-    """The gcloud form of the fix: the variable set, or the attachment list re-set in full."""
-    t = obs.target
-    good = exact or (clean(bad) if connection_name_problem(clean(bad)) is None
-                     else "PROJECT:REGION:INSTANCE")
-    head = f"gcloud run {t.kind}s update {t.name} --region={t.region} --project={t.project}"
-    if where != "attachment":
-        return f"{head} --update-env-vars={where}={good}"
-    # --set-cloudsql-instances replaces the list: carry the other attached names too.
-    names = [good if n == bad else clean(n) for n, _ in obs.all_attached()]
-    return f"{head} --set-cloudsql-instances={','.join(dict.fromkeys(names))}"
+def _connection_name_fix(obs: Facts, first_bad: str, exact: str | None,
+                         where: str) -> SetConnectionName:
+    """Every malformed name the tool can correct: in the attachment, and in plain variables,
+    each with its whole corrected value (a DSN stays a DSN, only its name changes)."""
+    run = obs.run
+    assert run is not None  # the check returned early without it
+
+    def exact_for(name: str) -> str | None:
+        inst = obs.instance_for_name(name)
+        if inst is not None and inst.connection_name:
+            return inst.connection_name
+        return exact if name == first_bad or clean(name) == clean(first_bad) else None
+
+    attachment: dict[str, str] = {}
+    for name in run.attached:
+        fixed = exact_for(name) if connection_name_problem(name) else None
+        if fixed and fixed != name:
+            attachment[name] = fixed
+    after = list(dict.fromkeys(attachment.get(n, n) for n in run.attached))
+    renames: list[tuple[str, str, str]] = []
+    for name, conn in obs.app_names():
+        fixed = exact_for(name) if connection_name_problem(name) is not None else None
+        for variable in conn.source if fixed else ():
+            # An empty name shared by several variables is only in those meant to hold a name.
+            if name == "" and len(conn.source) > 1 and env_role(variable) not in _NAME_ROLES:
+                continue
+            if (variable, name, fixed) not in renames:
+                renames.append((variable, name, fixed))  # type: ignore[arg-type]
+    env: list[EnvCorrection] = []
+    unfixable: list[str] = []
+    containers = run.containers
+    for variable, bad, fixed in renames:
+        for i, c in enumerate(containers):
+            entry = next((e for e in c.get("env") or []
+                          if e.get("name") == variable and "valueSource" not in e), None)
+            if entry is None:
+                continue
+            value = corrected_value(entry.get("value", ""), bad, fixed)
+            if value == entry.get("value", ""):
+                unfixable.append(variable)
+                continue
+            # gcloud edits the first container unless told: name it when there are several.
+            container = (c.get("name") or str(i)) if len(containers) > 1 else None
+            env.append(EnvCorrection(variable, bad, fixed, value, container))
+    return SetConnectionName(obs.target, exact, where, tuple(attachment.items()),
+                             tuple(after) if attachment else (), tuple(env), tuple(unfixable))
 
 
 # --------------------------------------------------------------------------- mismatch
@@ -367,13 +409,21 @@ def connection_name_mismatch(obs: Facts) -> CheckResult:
     att_exists, att_txt = _exists_txt(obs, attached_name)
     src = f"variable {where}" if where != "logs" else "its log lines"
     which = f"{app_txt[0].upper()}{app_txt[1:]}; {att_txt}."
+    variable = where if where != "logs" else "INSTANCE_CONNECTION_NAME"
+    # The variable keeps its whole value (a DSN stays a DSN): only the name in it changes.
+    containers = obs.run.containers if obs.run is not None else ()
+    current = next((e.get("value", "") for c in containers for e in c.get("env") or []
+                    if e.get("name") == variable and "valueSource" not in e), app_name)
+    attach_app = commands_for(AttachInstance(obs.target, app_name, bool(app_exists), tuple(att.names)))
+    point_app = cmd.run_update(obs.target.kind, obs.target.name, obs.target.region, obs.target.project,
+                               *cmd.env_flags([(variable, corrected_value(current, app_name, attached_name))]))
     return failed(
         f"{obs.target.kind.capitalize()} {obs.target.name} attaches {attached_name} but the app "
         f"opens {app_name} ({src}), whose socket Cloud Run does not create; {app_txt}, {att_txt}.",
         [att_ev, ev],
         {**base_params(obs), "app_connection_name": app_name, "attached_connection_name": attached_name,
          "variable": where if where != "logs" else None,
-         "env_var": where if where != "logs" else "INSTANCE_CONNECTION_NAME",
+         "env_var": variable, "attach_app_command": attach_app[0], "point_app_command": point_app,
          "which_exists": which,
          "app_instance_exists": app_exists, "attached_instance_exists": att_exists,
          # Attach what the app uses when it exists, else point the app at the attached one.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from troubleshooter.checks.base import Check
 from troubleshooter.checks.params import base_params
 from troubleshooter.checks.verdicts import combine, failed, unknown
@@ -9,6 +11,7 @@ from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.policy import CLIENT_ROLES, sa_is_known
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, CRM_API, IAM, PROJECT, RUN_CONFIG, SERVING, SQL
+from troubleshooter.fixes.contracts import GrantRole
 from troubleshooter.model import CheckResult, Evidence, InstanceRef
 
 ROLE = "roles/cloudsql.client"
@@ -57,6 +60,7 @@ def _one(obs: Facts, sa: str, ref: InstanceRef) -> CheckResult:
          "connection_name": (inst.connection_name if inst else None) or ref.connection_name.strip(),
          "cross_project": project != obs.target.project},
         [(f"{ROLE} for {sa} in {project}", "granted", "not granted at project level")],
+        GrantRole(project, sa, ROLE),
     )
 
 
@@ -83,8 +87,7 @@ def missing_cloudsql_client_role(obs: Facts) -> CheckResult:
     sa_ev = Evidence(RUN_CONFIG, f"{run.template_path}.serviceAccount",
                      sa + (" (default compute account)" if run.service_account_is_default else ""),
                      "run.googleapis.com", run.name)
-    return CheckResult(result.outcome, result.summary, (sa_ev, *result.evidence), result.params,
-                       result.expected_actual)
+    return replace(result, evidence=(sa_ev, *result.evidence))
 
 
 CHECKS = (

@@ -8,6 +8,7 @@ from troubleshooter.checks.verdicts import failed, per_instance
 from troubleshooter.facts.instance import Instance
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, RUN_CONFIG, SQL
+from troubleshooter.fixes.contracts import StartInstance
 from troubleshooter.model import CheckResult, InstanceRef
 
 _NOT_RUNNABLE = ("SUSPENDED", "FAILED", "MAINTENANCE", "PENDING_CREATE", "PENDING_DELETE", "REPAIRING")
@@ -36,6 +37,7 @@ def _stopped(obs: Facts, ref: InstanceRef, inst: Instance) -> CheckResult:
             + "), so nothing accepts connections.",
             ev, {**base_params(obs), **instance_params(inst, ref), "activation_policy": policy},
             [("settings.activationPolicy", "ALWAYS", "NEVER")],
+            StartInstance(inst.project or ref.project, inst.name or ref.instance),
         )
     return CheckResult.ok(f"Instance {name} is not stopped (activationPolicy {policy}).", *ev)
 

@@ -13,6 +13,7 @@ from troubleshooter.facts.names import path_project, short
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, RUN_CONFIG, SQL
 from troubleshooter.facts.workload import run_ev
+from troubleshooter.fixes.contracts import SUBNET_PLACEHOLDER, AddVpcEgress, SetEgressPrivateRanges
 from troubleshooter.model import CheckResult, InstanceRef, RunConfig, VpcAccess
 
 
@@ -56,7 +57,7 @@ def _network_params(obs: Facts, inst: Instance) -> dict[str, Any]:
     shared = net_project != obs.target.project
     # An auto-mode `default` network has a subnet named `default` in every region; any other
     # network's subnet is the operator's choice (it needs a free /26 for direct VPC egress).
-    subnet = "default" if name == "default" else "SUBNET"
+    subnet = "default" if name == "default" else SUBNET_PLACEHOLDER
     return {
         "network": full if shared else name,
         "network_full": full,
@@ -64,9 +65,6 @@ def _network_params(obs: Facts, inst: Instance) -> dict[str, Any]:
         "network_project": net_project,
         "subnet": (f"projects/{net_project}/regions/{obs.target.region}/subnetworks/{subnet}"
                    if shared else subnet),
-        "subnet_is_placeholder": subnet == "SUBNET",
-        # Which subnet has free addresses is the operator's call: no automatic fix without it.
-        "operator_must_choose": "the subnet" if subnet == "SUBNET" else None,
         "vpc_egress": "private-ranges-only",
     }
 
@@ -94,7 +92,9 @@ def _private_no_egress(obs: Facts, run: RunConfig, ref: InstanceRef, inst: Insta
         )
     params = {**base_params(obs), **instance_params(inst, ref), **_network_params(obs, inst),
               "private_ip": (inst.ips("PRIVATE") or [None])[0]}
-    subnet_txt = ("" if not params["subnet_is_placeholder"] else
+    # Which subnet has free addresses is the operator's call: no automatic fix without it.
+    chosen = short(params["subnet"]) != SUBNET_PLACEHOLDER
+    subnet_txt = ("" if chosen else
                   " The subnet (SUBNET) must be chosen by the operator: a subnet of that network "
                   f"in {obs.target.region} with a free /26.")
     return failed(
@@ -106,6 +106,8 @@ def _private_no_egress(obs: Facts, run: RunConfig, ref: InstanceRef, inst: Insta
         params,
         [("VPC egress", f"network {params['network_name']}", "none"),
          ("instance public IP", "-", "none" if not inst.has_public_ip else "present")],
+        AddVpcEgress(obs.target, params["network"], params["network_name"],
+                     params["subnet"] if chosen else None),
     )
 
 
@@ -194,6 +196,7 @@ def _all_traffic(obs: Facts, run: RunConfig, ref: InstanceRef, inst: Instance) -
          "network": run.vpc.network, "subnet": run.vpc.subnetwork, "connector": run.vpc.connector,
          "public_ip": public},
         [("VPC egress", "PRIVATE_RANGES_ONLY (or a private IP on the instance)", "ALL_TRAFFIC")],
+        SetEgressPrivateRanges(obs.target),
     )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from troubleshooter.facts.instance import Instance
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.read import Facts
 from troubleshooter.model import CheckResult, Evidence, InstanceRef, Outcome
+
+if TYPE_CHECKING:
+    from troubleshooter.fixes.contracts import FixInput
 
 
 def failed(
@@ -15,8 +18,9 @@ def failed(
     evidence: Iterable[Evidence],
     params: dict[str, Any],
     expected_actual: Iterable[tuple[str, str, str]] = (),
+    fix: FixInput | None = None,
 ) -> CheckResult:
-    return CheckResult(Outcome.FAILED, summary, tuple(evidence), params, tuple(expected_actual))
+    return CheckResult(Outcome.FAILED, summary, tuple(evidence), params, tuple(expected_actual), fix)
 
 
 def unknown(obs: Facts, what: str, *keys: FactKey) -> CheckResult:
@@ -32,7 +36,7 @@ def combine(results: Sequence[CheckResult]) -> CheckResult:
             others = [r.summary for r in hits[1:]]
             summary = first.summary + (f" Also: {' '.join(others)}" if others else "")
             evidence = tuple(e for r in hits for e in r.evidence)
-            return CheckResult(outcome, summary, evidence, first.params, first.expected_actual)
+            return CheckResult(outcome, summary, evidence, first.params, first.expected_actual, first.fix)
     oks = [r for r in results if r.outcome == Outcome.OK]
     if oks:
         return CheckResult(

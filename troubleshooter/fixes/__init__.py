@@ -1,7 +1,7 @@
 """Fix plans for the root causes: exact commands, the API change, apply, verify.
 
-`plans.plan_fix` turns a diagnosed cause into a FixPlan; `apply.apply_and_verify` applies it in a
-Session and re-diagnoses. This module stays import-light: the graph loader reads FIX_IDS.
+`contracts` holds what each fix needs (a check's typed output), `commands` the one gcloud form
+of each, `plans.plan_fix` the API change; the engine applies a plan and re-diagnoses. This module stays import-light: the graph loader reads FIX_IDS.
 """
 
 # Ids of the automatic fixes the decision graph may name (each has a planner in fixes.plans).

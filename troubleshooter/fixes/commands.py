@@ -1,14 +1,29 @@
-"""The gcloud commands a person would run for each fix: real names, correct flags, shell-quoted."""
+"""The gcloud commands a person would run for each fix: real names, correct flags, shell-quoted.
+
+`commands_for` is the one author of a fix's command: diagnose, fix, the TUI and the report show it.
+"""
 
 from __future__ import annotations
 
 import shlex
 from typing import Iterable, Sequence
 
+from troubleshooter.fixes.contracts import (
+    CLIENT_ROLE,
+    SQLADMIN,
+    AddVpcEgress,
+    AttachInstance,
+    EnableApi,
+    FixInput,
+    GrantRole,
+    SetConnectionName,
+    SetEgressPrivateRanges,
+    StartInstance,
+)
+from troubleshooter.model import Target
 from troubleshooter.redact import redact
 
-CLIENT_ROLE = "roles/cloudsql.client"
-SQLADMIN = "sqladmin.googleapis.com"
+__all__ = ["CLIENT_ROLE", "SQLADMIN", "commands_for"]
 
 # gcloud splits list flags on commas; `^D^` switches the delimiter when a value holds one.
 _DELIMITERS = ("@", "|", "#", ";", "~")
@@ -81,3 +96,45 @@ def authorized_networks(instance: str, project: str, networks: Sequence[str]) ->
     """`--authorized-networks` REPLACES the list: the command carries every entry to keep."""
     return shell(["gcloud", "sql", "instances", "patch", instance, f"--project={project}",
                   _list_flag("--authorized-networks", networks)])
+
+
+def network_ref(path: str | None, project: str) -> str | None:
+    """gcloud takes the short name in the service's own project, else the full path."""
+    if not path:
+        return None
+    if path.startswith("projects/") and path.split("/")[1] != project:
+        return path
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _update(target: Target, *flags: str) -> str:
+    return run_update(target.kind, target.name, target.region, target.project, *flags)
+
+
+def commands_for(fix: FixInput) -> list[str]:
+    """The command(s) a person would run to apply `fix`; empty when nothing can be run yet."""
+    if isinstance(fix, EnableApi):
+        return [enable_api(fix.project, fix.service)]
+    if isinstance(fix, AttachInstance):
+        if not fix.connection_name:
+            return []
+        return [_update(fix.target, *attach_flags(fix.target.kind, fix.attached, fix.connection_name))]
+    if isinstance(fix, SetConnectionName):
+        flags = set_attachment_flags(fix.attached_after) if fix.attachment else []
+        per_container: dict[str | None, list[tuple[str, str]]] = {}
+        for e in fix.env:
+            per_container.setdefault(e.container, []).append((e.variable, e.value))
+        for container, pairs in per_container.items():
+            flags += env_flags(pairs, container)
+        return [_update(fix.target, *flags)] if flags else []
+    if isinstance(fix, GrantRole):
+        return [grant_role(fix.project, fix.member, fix.role)]
+    if isinstance(fix, StartInstance):
+        return [start_instance(fix.instance, fix.project)]
+    if isinstance(fix, AddVpcEgress):
+        project = fix.target.project
+        subnet = fix.subnet if fix.subnet is not None else fix.choice.placeholder  # type: ignore[union-attr]
+        return [_update(fix.target, *vpc_flags(network_ref(fix.network, project), network_ref(subnet, project)))]
+    if isinstance(fix, SetEgressPrivateRanges):
+        return [_update(fix.target, "--vpc-egress=private-ranges-only")]
+    raise TypeError(f"no command for {type(fix).__name__}")

@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES
-from troubleshooter.facts.names import clean, short
-from troubleshooter.facts.read import Facts
+from troubleshooter.facts.names import clean
 from troubleshooter.diagnosis import Diagnosis, Reported, fill
 from troubleshooter.dsn.names import connection_name_problem
-from troubleshooter.dsn.roles import env_role
 from troubleshooter.errors import BadInput
 from troubleshooter.failures import ApiFailure
 from troubleshooter.fixes import commands as cmd
 from troubleshooter.fixes import iam, instance, run_edit
+from troubleshooter.fixes.contracts import (
+    AddVpcEgress,
+    AttachInstance,
+    EnableApi,
+    FixInput,
+    GrantRole,
+    SetConnectionName,
+    SetEgressPrivateRanges,
+    StartInstance,
+)
 from troubleshooter.fixes.base import ApplyOutcome, CauseNotPresent, FixPlan, Progress, Refused, redacted_change
 from troubleshooter.gateway import Gateway
 from troubleshooter.model import Target
 from troubleshooter.redact import REDACTED
 
-# Variables that may hold nothing but the connection name (or its socket), so an empty one is it.
-_NAME_ROLES = ("connection-name", "socket-path", "host")
+C = TypeVar("C", bound=FixInput)
 NETWORK_FIX = "authorize-network"
 # The one cause an operator-typed authorized network can address (and only with that input).
 NETWORK_CAUSE = "app-uses-public-ip-unauthorized"
@@ -91,11 +97,14 @@ def plan_fix(diagnosis: Diagnosis, cause_id: str, gateway: Gateway, *, read_only
     return planner(ctx)
 
 
-def manual(ctx: FixContext, why: str = "", steps: list[str] | None = None) -> FixPlan:
+def manual(ctx: FixContext, why: str = "", steps: list[str] | None = None,
+           commands: list[str] | None = None) -> FixPlan:
     """Steps for a person, filled with the real names; nothing the tool applies itself."""
     r = ctx.reported
     notes = [f"not applied automatically: {why}"] if why else []
-    return ctx.plan(commands=[] if steps else list(r.commands), change=[], automatic=False,
+    if commands is None:
+        commands = [] if steps else list(r.commands)
+    return ctx.plan(commands=commands, change=[], automatic=False,
                     steps=steps or list(r.steps) or list(r.commands), notes=notes)
 
 
@@ -120,119 +129,49 @@ def _run_plan(ctx: FixContext, edit: run_edit.Edit, commands: list[str], current
                     resource=target.resource_name, notes=notes, applier=apply)
 
 
-def _update(ctx: FixContext, *flags: str) -> str:
-    t = ctx.target
-    return cmd.run_update(t.kind, t.name, t.region, t.project, *flags)
+def _contract(ctx: FixContext, kind: type[C]) -> C | None:
+    """The check's typed contract for this fix, when it is of the kind this planner takes."""
+    fix = ctx.reported.fix
+    return fix if isinstance(fix, kind) else None
 
 
 def plan_attach(ctx: FixContext) -> FixPlan:
-    name = ctx.params.get("connection_name")
-    if not name:
+    c = _contract(ctx, AttachInstance)
+    name = c.connection_name if c is not None else None
+    if c is None or not name:
         return manual(ctx, "which instance to attach is unknown: none of the names the app uses "
                       "matches an instance that could be read")
     if connection_name_problem(name) is not None:
         return manual(ctx, f"the instance to attach, {name!r}, is not a valid connection name")
     kind = ctx.target.kind
     current = run_edit.read(ctx.gateway, ctx.target)
-    existing = run_edit.attached(run_edit.peek(current, kind))
+    # A job's command carries what is attached now: re-read, not what the diagnosis saw.
+    c = replace(c, attached=tuple(run_edit.attached(run_edit.peek(current, kind))))
     edit = run_edit.chain(run_edit.clear_revision_name(kind), run_edit.attach(kind, name))
-    notes = []
-    if ctx.params.get("connection_name_verified") is False:
-        notes.append(f"{name} could not be confirmed to exist (its instance was not read)")
-    return _run_plan(ctx, edit, [_update(ctx, *cmd.attach_flags(kind, existing, name))], current, notes)
-
-
-def _bad_names(ctx: FixContext, current: dict[str, Any]) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
-    """({bad attached name: exact}, [(variable, bad name, exact)]) for every name that can be corrected."""
-    obs = ctx.diagnosis.obs
-    first = _first_bad(ctx.params)
-    fallback = ctx.params.get("connection_name")
-
-    def exact_for(name: str) -> str | None:
-        inst = Facts(obs).instance_for_name(name)
-        if inst is not None and inst.connection_name:
-            return inst.connection_name
-        return fallback if name == first or clean(name) == clean(first or "") else None
-
-    kind = ctx.target.kind
-    attachment = {}
-    for name in run_edit.attached(run_edit.peek(current, kind)):
-        exact = exact_for(name) if connection_name_problem(name) else None
-        if exact and exact != name:
-            attachment[name] = exact
-    env: list[tuple[str, str, str]] = []
-    for name, conn in Facts(obs).app_names():
-        if conn.kind == "secret" or connection_name_problem(name) is None:
-            continue
-        exact = exact_for(name)
-        if not exact:
-            continue
-        for var in conn.source:
-            if name == "" and len(conn.source) > 1 and env_role(var) not in _NAME_ROLES:
-                continue
-            if (var, name, exact) not in env:
-                env.append((var, name, exact))
-    return attachment, env
-
-
-def _first_bad(params: Mapping[str, Any]) -> str | None:
-    try:
-        value = ast.literal_eval(params.get("value_repr") or "None")
-    except (ValueError, SyntaxError):
-        return None
-    return value if isinstance(value, str) else None
+    notes = [] if c.verified else [f"{name} could not be confirmed to exist (its instance was not read)"]
+    return _run_plan(ctx, edit, cmd.commands_for(c), current, notes)
 
 
 def plan_connection_name(ctx: FixContext) -> FixPlan:
-    kind = ctx.target.kind
-    current = run_edit.read(ctx.gateway, ctx.target)
-    attachment, env = _bad_names(ctx, current)
-    exact = ctx.params.get("connection_name")
-    if not attachment and not env:
-        where = ctx.params.get("variable") or ctx.params.get("where") or "the app's settings"
+    c = _contract(ctx, SetConnectionName)
+    if c is None or not c.editable:
+        exact, where = (c.exact, c.where) if c is not None else (None, "the app's settings")
         steps = [f"Set the instance connection name in {where} to exactly {exact}"
                  if exact else "Find the instance's exact name: gcloud sql instances list "
                  f"--project={ctx.target.project} --format='value(connectionName)'",
                  "Store it without a trailing newline (printf '%s', not echo) and deploy again."]
         return manual(ctx, "the malformed name is not in a plain variable or the attachment that the tool can "
                       "edit (or its instance is unknown)", steps)
+    kind = ctx.target.kind
+    current = run_edit.read(ctx.gateway, ctx.target)
     edits: list[run_edit.Edit] = [run_edit.clear_revision_name(kind)]
-    flags: list[str] = []
-    if attachment:
-        edits.append(run_edit.replace_attached(kind, attachment))
-        fixed = run_edit.attached(run_edit.peek(run_edit.edited(current, edits[-1]), kind))
-        flags += cmd.set_attachment_flags(fixed)
-    containers = run_edit.peek(current, kind).get("containers") or []
-    per_container: dict[str | None, list[tuple[str, str]]] = {}
-    notes = []
-    for var, bad, exact_name in env:
-        edits.append(run_edit.replace_env(kind, var, bad, exact_name))
-        for i, c in enumerate(containers):
-            entry = next((e for e in c.get("env") or [] if e.get("name") == var and "valueSource" not in e), None)
-            if entry is None:
-                continue
-            new_value = run_edit.fixed_value(entry.get("value", ""), bad, exact_name)
-            if new_value == entry.get("value", ""):
-                notes.append(f"{var} could not be corrected automatically "
-                             "(its value does not hold the name as expected)")
-                continue
-            # gcloud edits the first container unless told: name it when there are several.
-            container = (c.get("name") or str(i)) if len(containers) > 1 else None
-            per_container.setdefault(container, []).append((var, new_value))
-    for container, pairs in per_container.items():
-        flags += cmd.env_flags(pairs, container)
-    if not flags:
-        return manual(ctx, "; ".join(notes) or "nothing the tool can edit holds the malformed name")
-    return _run_plan(ctx, run_edit.chain(*edits), [_update(ctx, *flags)], current, notes)
-
-
-def _network_ref(path: str | None, project: str) -> str | None:
-    """gcloud takes the short name in the service's own project, else the full path."""
-    if not path:
-        return None
-    if path.startswith("projects/") and path.split("/")[1] != project:
-        return path
-    return short(path)
+    if c.attachment:
+        edits.append(run_edit.replace_attached(kind, dict(c.attachment)))
+    for variable, bad, exact in dict.fromkeys((e.variable, e.bad, e.exact) for e in c.env):
+        edits.append(run_edit.replace_env(kind, variable, bad, exact))
+    notes = [f"{v} could not be corrected automatically (its value does not hold the name as expected)"
+             for v in dict.fromkeys(c.unfixable)]
+    return _run_plan(ctx, run_edit.chain(*edits), cmd.commands_for(c), current, notes)
 
 
 def _api_network(path: str | None) -> str | None:
@@ -243,43 +182,43 @@ def _api_network(path: str | None) -> str | None:
 
 
 def plan_vpc_egress(ctx: FixContext) -> FixPlan:
-    p = ctx.params
-    network = p.get("network")
-    if not network:
+    c = _contract(ctx, AddVpcEgress)
+    if c is None:
         return manual(ctx, "the instance's private network is unknown")
-    project, kind = ctx.target.project, ctx.target.kind
     # Direct VPC egress needs a subnet with free addresses: only the operator knows which one,
     # unless the network is an auto-mode `default` (a `default` subnet in every region).
-    subnet = ctx.options.get("subnet") or (None if p.get("subnet_is_placeholder") else p.get("subnet"))
-    if not subnet:
-        shown = _update(ctx, *cmd.vpc_flags(_network_ref(network, project), "SUBNET"))
-        return manual(ctx, "the subnet is yours to choose (pass --subnet)", [
-            f"Pick a subnet of {short(network)} in {ctx.target.region} with a free /26 "
-            f"(gcloud compute networks subnets list --network={_network_ref(network, project)} "
-            f"--filter=region:{ctx.target.region}), then run:",
-            shown.replace("SUBNET", "SUBNET_NAME"),
-            f"or let this tool apply it: troubleshooter fix {ctx.reported.id} --subnet=SUBNET_NAME --yes",
-        ])
+    if ctx.options.get("subnet"):
+        c = replace(c, subnet=str(ctx.options["subnet"]))
+    choice = c.choice
+    if choice is not None:
+        network = cmd.network_ref(c.network, ctx.target.project)
+        return manual(ctx, f"the {choice.key} is yours to choose (pass --{choice.key})", [
+            f"Pick a subnet of {c.network_name} in {ctx.target.region} with a free /26 "
+            f"(gcloud compute networks subnets list --network={network} "
+            f"--filter=region:{ctx.target.region}), then run the command above with it for {choice.placeholder}",
+            f"or let this tool apply it: troubleshooter fix {ctx.reported.id} --{choice.key}=SUBNET_NAME --yes",
+        ], commands=cmd.commands_for(c))
+    kind = ctx.target.kind
     current = run_edit.read(ctx.gateway, ctx.target)
     edit = run_edit.chain(run_edit.clear_revision_name(kind), run_edit.set_vpc(
-        kind, _api_network(network), _api_network(subnet), "PRIVATE_RANGES_ONLY"))
-    flags = cmd.vpc_flags(_network_ref(network, project), _network_ref(subnet, project))
-    return _run_plan(ctx, edit, [_update(ctx, *flags)], current)
+        kind, _api_network(c.network), _api_network(c.subnet), "PRIVATE_RANGES_ONLY"))
+    return _run_plan(ctx, edit, cmd.commands_for(c), current)
 
 
 def plan_egress_private(ctx: FixContext) -> FixPlan:
+    c = _contract(ctx, SetEgressPrivateRanges) or SetEgressPrivateRanges(ctx.target)
     kind = ctx.target.kind
     current = run_edit.read(ctx.gateway, ctx.target)
     edit = run_edit.chain(run_edit.clear_revision_name(kind), run_edit.set_egress(kind, "PRIVATE_RANGES_ONLY"))
-    return _run_plan(ctx, edit, [_update(ctx, "--vpc-egress=private-ranges-only")], current)
+    return _run_plan(ctx, edit, cmd.commands_for(c), current)
 
 
 # --------------------------------------------------------------------------- project and instance
 
 
 def plan_enable_api(ctx: FixContext) -> FixPlan:
-    project = ctx.params.get("project") or ctx.target.project
-    service = ctx.params.get("service") or cmd.SQLADMIN
+    c = _contract(ctx, EnableApi) or EnableApi(ctx.target.project)
+    project, service = c.project, c.service
     gateway = ctx.gateway
     try:
         before = gateway.get_service_state(project, service).get("state") or "STATE_UNSPECIFIED"
@@ -292,23 +231,16 @@ def plan_enable_api(ctx: FixContext) -> FixPlan:
         return ApplyOutcome(True, f"enabled {service} in {project} (state {after.get('state')})", 1,
                             f"projects/{project}/services/{service}", {"state": before}, after)
 
-    return ctx.plan(commands=[cmd.enable_api(project, service)],
+    return ctx.plan(commands=cmd.commands_for(c),
                     change=[(f"projects/{project}/services/{service}.state", before, "ENABLED")],
                     automatic=True, resource=f"projects/{project}/services/{service}", applier=apply)
 
 
 def plan_grant(ctx: FixContext) -> FixPlan:
-    p = ctx.params
-    sa = p.get("service_account")
-    project = p.get("instance_project") or ctx.target.project
-    role = p.get("role") or cmd.CLIENT_ROLE
-    if not sa:
+    c = _contract(ctx, GrantRole)
+    if c is None:
         return manual(ctx, "the runtime service account is unknown")
-    member = p.get("member") or f"serviceAccount:{sa}"
-    return plan_role_grant(ctx, project, member, role)
-
-
-def plan_role_grant(ctx: FixContext, project: str, member: str, role: str) -> FixPlan:
+    project, member, role = c.project, c.member, c.role
     iam.check_role(role)
     iam.check_member(member)
     gateway = ctx.gateway
@@ -323,7 +255,7 @@ def plan_role_grant(ctx: FixContext, project: str, member: str, role: str) -> Fi
     def apply(progress: Progress) -> ApplyOutcome:
         return iam.grant(gateway, project, member, role, progress)
 
-    return ctx.plan(commands=[cmd.grant_role(project, member, role)], change=change, automatic=True,
+    return ctx.plan(commands=cmd.commands_for(c), change=change, automatic=True,
                     resource=f"projects/{project}", notes=notes, applier=apply)
 
 
@@ -338,10 +270,10 @@ def _instance_ids(ctx: FixContext) -> tuple[str, str] | None:
 
 
 def plan_start(ctx: FixContext) -> FixPlan:
-    ids = _instance_ids(ctx)
-    if ids is None:
+    c = _contract(ctx, StartInstance)
+    if c is None:
         return manual(ctx, "which instance is stopped is unknown")
-    project, name = ids
+    project, name = c.project, c.instance
     gateway = ctx.gateway
     current = gateway.get_instance(project, name)
     before = (current.get("settings") or {}).get("activationPolicy")
@@ -354,7 +286,7 @@ def plan_start(ctx: FixContext) -> FixPlan:
         return instance.patch(gateway, project, name, body_for, progress, "activationPolicy ALWAYS")
 
     change = [("settings.activationPolicy", before, "ALWAYS")] if before != "ALWAYS" else []
-    return ctx.plan(commands=[cmd.start_instance(name, project)], change=change, automatic=True,
+    return ctx.plan(commands=cmd.commands_for(c), change=change, automatic=True,
                     resource=f"{project}:{name}", applier=apply)
 
 

@@ -24,16 +24,12 @@ if TYPE_CHECKING:
     from troubleshooter.diagnosis import Reported
 
 
-def choice_needed(item: "Reported", region: str) -> tuple[str, str, str] | None:
+def choice_needed(item: "Reported") -> tuple[str, str, str] | None:
     """What the operator must choose before the fix can be applied: (option key, label, placeholder)."""
-    what = item.params.get("operator_must_choose")
-    if not what:
+    choice = item.fix.choice if item.fix is not None else None
+    if choice is None:
         return None
-    key = str(what).removeprefix("the ").strip()
-    if key == "subnet":
-        network = item.params.get("network_name") or item.params.get("network") or "?"
-        return key, f"Subnet of network {network} in {region} (must have free addresses)", "SUBNET_NAME"
-    return key, f"{key.capitalize()} to use for this fix", key.upper().replace(" ", "_")
+    return choice.key, choice.label, f"{choice.key.upper()}_NAME"
 
 
 class CausesScreen(AppAccess, Screen[None]):
@@ -175,8 +171,7 @@ class CausesScreen(AppAccess, Screen[None]):
         return True
 
     def choice(self, item: "Reported") -> tuple[str, str, str] | None:
-        current = self.run_state.session.current
-        return choice_needed(item, current.target.region if current is not None else "its region")
+        return choice_needed(item)
 
     @on(Button.Pressed, "#apply-fix")
     def apply_pressed(self) -> None:

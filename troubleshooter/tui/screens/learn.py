@@ -49,8 +49,9 @@ def describe(graph: "DecisionGraph", node: "Node") -> str:
     if spec.fix is not None:
         fix = spec.fix
         parts += ["**Fix**" + (" (the tool can apply it)" if fix.automatic else " (by hand)"), ""]
-        if fix.commands:
-            parts += ["```sh", *fix.commands, "```", ""]
+        if fix.automatic:
+            # The command names real resources: a diagnosis writes it (fixes.commands), not the tree.
+            parts += [f"The exact command comes from the diagnosis: `troubleshooter fix {node.short}`.", ""]
         parts += [f"1. {s}" for s in fix.steps] + ([""] if fix.steps else [])
         if fix.risk:
             parts += [f"**Risk.** {fix.risk}", ""]
