@@ -73,7 +73,7 @@ def _outcome(build: Callable[[], World], case: Case | None) -> Outcome:
             target = target_of(world)
             d = diagnose(target, gateway, graph, symptom=case.symptom if case else None,
                          answers=case.answers if case else None)
-            plans = {r.id: plan_fix(d, r.id, gateway, read_only=True) for r in d.causes + d.findings}
+            plans = {r.id: plan_fix(d, r.id, gateway) for r in d.causes + d.findings}
         finally:
             gateway.close()
     console = Console(record=True, width=200, color_system=None)

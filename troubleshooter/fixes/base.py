@@ -31,12 +31,6 @@ class Refused(Exception):
         return self.message
 
 
-class ReadOnly(Refused):
-    """The session is read-only: every mutation is refused before any write call."""
-
-    kind = "read-only"
-
-
 class CauseNotPresent(Exception):
     """The cause is a known id, but the diagnosis did not find it."""
 
@@ -68,16 +62,13 @@ class FixPlan:
     steps: list[str] = field(default_factory=list)
     resource: str = ""
     notes: list[str] = field(default_factory=list)
-    read_only: bool = False
     applier: Callable[[Progress], ApplyOutcome] | None = field(default=None, repr=False)
 
     def apply(self, progress: Progress = no_progress) -> ApplyOutcome:
-        """Apply through the gateway; refused (before any write) when manual or read-only."""
+        """Apply through the gateway; refused (before any write) when manual. A read-only session
+        never gets here: the engine's apply is the one gate (engine/troubleshooting.py)."""
         if not self.automatic or self.applier is None:
             raise Refused(f"{self.cause} has no automatic fix: follow the steps by hand")
-        if self.read_only:
-            what = self.resource or "a resource"
-            raise ReadOnly(f"read-only: {self.fix_id} would change {what}; nothing was written")
         return self.applier(progress)
 
     def as_dict(self) -> dict[str, Any]:

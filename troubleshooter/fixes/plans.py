@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, TypeVar
 
-from troubleshooter.catalog import FINDINGS, ROOT_CAUSES
+from troubleshooter.catalog import FINDINGS, NETWORK_CAUSE, ROOT_CAUSES
 from troubleshooter.facts.names import clean
 from troubleshooter.diagnosis import Diagnosis, Reported, fill
 from troubleshooter.dsn.names import connection_name_problem
@@ -31,8 +31,6 @@ from troubleshooter.redact import REDACTED
 
 C = TypeVar("C", bound=FixInput)
 NETWORK_FIX = "authorize-network"
-# The one cause an operator-typed authorized network can address (and only with that input).
-NETWORK_CAUSE = "app-uses-public-ip-unauthorized"
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,6 @@ class FixContext:
     reported: Reported
     fix_id: str
     gateway: Gateway
-    read_only: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,7 +57,7 @@ class FixContext:
         kw.setdefault("summary", r.summary)
         kw.setdefault("risk", fill(r.risk, r.params))
         kw.setdefault("fix_id", self.fix_id)
-        return FixPlan(cause=r.id, read_only=self.read_only, **kw)
+        return FixPlan(cause=r.id, **kw)
 
 
 Planner = Callable[[FixContext], FixPlan]
@@ -79,7 +76,7 @@ def find_reported(diagnosis: Diagnosis, cause_id: str) -> Reported:
     raise CauseNotPresent(f"{cause_id} was not found in {diagnosis.target.describe()}")
 
 
-def plan_fix(diagnosis: Diagnosis, cause_id: str, gateway: Gateway, *, read_only: bool = False,
+def plan_fix(diagnosis: Diagnosis, cause_id: str, gateway: Gateway, *,
              options: Mapping[str, Any] | None = None) -> FixPlan:
     """The fix plan for one diagnosed cause: automatic when it can be applied safely, else manual steps."""
     if (options or {}).get("authorize_network") and cause_id != NETWORK_CAUSE:
@@ -88,7 +85,7 @@ def plan_fix(diagnosis: Diagnosis, cause_id: str, gateway: Gateway, *, read_only
     node = diagnosis.graph.cause_node(cause_id)
     spec = node.spec.fix if node is not None else None
     fix_id = spec.id if spec is not None else f"{cause_id}-steps"
-    ctx = FixContext(diagnosis, reported, fix_id, gateway, read_only, dict(options or {}))
+    ctx = FixContext(diagnosis, reported, fix_id, gateway, dict(options or {}))
     if ctx.options.get("authorize_network"):
         return plan_network(ctx)
     planner = PLANNERS.get(fix_id)
