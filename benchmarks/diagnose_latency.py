@@ -11,8 +11,8 @@ import sys
 import time
 
 from troubleshooter.engine.run import diagnose
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.gateway import Gateway
-from troubleshooter.graph import load_graph
 from troubleshooter.model import Target
 from troubleshooter.sandbox import Sandbox
 from troubleshooter.scenarios import scenario_path

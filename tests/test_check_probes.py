@@ -11,14 +11,14 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
-
 from test_checks import CASES, NUMBER, I, P, R, denied, make_obs, run_cfg
+
 from troubleshooter.checks import ALL
 from troubleshooter.checks.routing import ROUTE_CHECKS
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.read import Facts
 from troubleshooter.failures import ApiFailure
-from troubleshooter.graph import load_graph
 from troubleshooter.observations import Observations
 from troubleshooter.probes import REGISTRY as PROBES
 

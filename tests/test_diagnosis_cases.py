@@ -13,7 +13,6 @@ import json
 from typing import Any, Iterator
 
 import pytest
-
 from cases import (
     CASES,
     CN,
@@ -29,8 +28,9 @@ from cases import (
     run_world,
     warm,
 )
+
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES
-from troubleshooter.graph import load_graph
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.probes import ALL_PROBES
 
 HOLDS = [c for c in CASES if c.kind == "holds"]

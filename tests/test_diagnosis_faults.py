@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 import pytest
-
 from cases import (
     Run,
     cached,
@@ -31,7 +30,8 @@ from cases import (
     seed_key,
     warm,
 )
-from troubleshooter.graph import load_graph
+
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.probes import ALL_PROBES
 from troubleshooter.scenarios import list_scenarios
 

@@ -3,13 +3,13 @@ answers, conclusions; the batch run; the one write path and its read-only gate."
 
 from __future__ import annotations
 
+import fixes_worlds as fw
 import pytest
 
-import fixes_worlds as fw
 from troubleshooter.engine.run import DiagnosisRun
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.engine.troubleshooting import Troubleshooting
 from troubleshooter.engine.workspace import Workspace
-from troubleshooter.graph import load_graph
 from troubleshooter.runner import ProbeEvent
 from troubleshooter.world import world_from_data
 

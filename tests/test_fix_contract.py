@@ -12,20 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import fixes_worlds as fw
 import pytest
+from cases import CASES, Case, loopback_only, target_of
 from click.testing import CliRunner
 from rich.console import Console
 
-import fixes_worlds as fw
-from cases import CASES, Case, loopback_only, target_of
 from troubleshooter.cli import cli
 from troubleshooter.cli.fix import render_plan
 from troubleshooter.diagnosis import Diagnosis
 from troubleshooter.engine.run import diagnose
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.fixes.base import FixPlan
 from troubleshooter.fixes.plans import plan_fix
 from troubleshooter.gateway import Gateway
-from troubleshooter.graph import load_graph
 from troubleshooter.render import render_text
 from troubleshooter.report import build_report
 from troubleshooter.sandbox import Sandbox

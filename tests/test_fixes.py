@@ -5,15 +5,15 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable
 
-import pytest
-
 import fixes_worlds as fw
-from troubleshooter.engine.run import diagnose
-from troubleshooter.fixes import FIX_IDS
+import pytest
 from cases import engine_for
+
+from troubleshooter.engine.run import diagnose
+from troubleshooter.engine.tree import load_graph
+from troubleshooter.fixes import FIX_IDS
 from troubleshooter.fixes.plans import PLANNERS, plan_fix
 from troubleshooter.gateway import Gateway
-from troubleshooter.graph import load_graph
 from troubleshooter.model import Target
 from troubleshooter.sandbox import Sandbox
 from troubleshooter.session import Session

@@ -9,19 +9,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import fixes_worlds as fw
 import pytest
+from cases import engine_for
 from click.testing import CliRunner
 
-import fixes_worlds as fw
 from troubleshooter.cli import cli
 from troubleshooter.engine.run import diagnose
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.errors import BadInput
 from troubleshooter.fixes import iam
-from cases import engine_for
 from troubleshooter.fixes.base import Refused
 from troubleshooter.fixes.instance import check_network
 from troubleshooter.gateway import Gateway
-from troubleshooter.graph import load_graph
 from troubleshooter.model import Target
 from troubleshooter.sandbox import Sandbox
 from troubleshooter.session import Session

@@ -6,8 +6,9 @@ from typing import Any
 
 import fixes_worlds as fw
 from cases import engine_for
+
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.gateway import Gateway
-from troubleshooter.graph import load_graph
 from troubleshooter.model import Target
 from troubleshooter.sandbox import Sandbox
 from troubleshooter.session import Session

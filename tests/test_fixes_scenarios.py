@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from troubleshooter.cli import cli
-from troubleshooter.graph import load_graph
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.scenarios import list_scenarios
 
 GRAPH = load_graph()

@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES, SYMPTOMS
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.errors import BadInput
-from troubleshooter.graph import build_graph, load_graph, parse_tree, to_dot, to_mermaid, trees_dir
+from troubleshooter.graph import build_graph, parse_tree, to_dot, to_mermaid, trees_dir
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "root-causes.md"
 TREE = trees_dir() / "cloudrun-cloudsql.yaml"

@@ -6,7 +6,11 @@ from typing import Any
 
 import pytest
 
-from troubleshooter.sandbox.logfilter import FilterError, compile_filter, parse_timestamp
+from troubleshooter.sandbox.logfilter import (
+    FilterError,
+    compile_filter,
+    parse_timestamp,
+)
 
 PROJECT = "telepay-459221"
 SERVICE = "gcdonationhandler-10-26"

@@ -18,8 +18,8 @@ import yaml
 from markdown_it import MarkdownIt
 
 from troubleshooter.engine.run import diagnose
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.gateway import Gateway
-from troubleshooter.graph import load_graph
 from troubleshooter.model import Target
 from troubleshooter.report import build_report
 from troubleshooter.sandbox import Sandbox

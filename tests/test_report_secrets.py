@@ -8,20 +8,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from cases import engine_for
 from click.testing import CliRunner
 
 from troubleshooter.cli import cli
 from troubleshooter.engine.run import diagnose
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.gateway import Gateway
-from troubleshooter.graph import load_graph
 from troubleshooter.model import Target
 from troubleshooter.report import build_report
 from troubleshooter.report_md import scrub, secret_fragments
 from troubleshooter.sandbox import Sandbox
 from troubleshooter.session import Session
 from troubleshooter.world import load_world
-
-from cases import engine_for
 
 PROJECT, REGION, SERVICE = "tracepoint-d4c9d", "us-east1", "top-backend"
 CONNECTION = f"{PROJECT}:{REGION}:top-db"

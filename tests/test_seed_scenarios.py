@@ -10,10 +10,18 @@ import json
 from typing import Any, Iterator
 
 import pytest
+from cases import (
+    cached,
+    internal_errors,
+    loopback_only,
+    scenario_data,
+    seed_job,
+    seed_key,
+    warm,
+)
 
-from cases import cached, internal_errors, loopback_only, scenario_data, seed_job, seed_key, warm
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES, SYMPTOMS
-from troubleshooter.graph import load_graph
+from troubleshooter.engine.tree import load_graph
 from troubleshooter.probes import ALL_PROBES
 from troubleshooter.scenarios import list_scenarios
 

@@ -332,9 +332,8 @@ def test_every_binding_has_an_id_a_description_and_a_tooltip() -> None:
 
     from troubleshooter.tui.screens import progress
     from troubleshooter.tui.screens.confirm import ConfirmFixModal
-    from troubleshooter.tui.screens.symptom import SymptomList
-
     from troubleshooter.tui.screens.scenario import ScenarioList
+    from troubleshooter.tui.screens.symptom import SymptomList
 
     owners = [TroubleshooterApp, ScenarioList, TargetScreen, SymptomScreen, SymptomList, WalkScreen,
               CausesScreen, LearnScreen, HelpScreen, ConfirmFixModal, progress.FixProgressScreen]

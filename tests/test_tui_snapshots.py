@@ -7,7 +7,13 @@ from typing import Any, Awaitable, Callable
 import pytest
 
 from troubleshooter.tui.app import TroubleshooterApp
-from troubleshooter.tui.autopilot import at_causes, at_scenarios, at_symptoms, at_walk, settle
+from troubleshooter.tui.autopilot import (
+    at_causes,
+    at_scenarios,
+    at_symptoms,
+    at_walk,
+    settle,
+)
 from troubleshooter.tui.launch import Launch
 
 SIZES = [(80, 24), (120, 36)]

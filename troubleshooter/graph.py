@@ -307,23 +307,6 @@ def trees_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "decision_trees"
 
 
-def load_graph(path: str | Path | None = None) -> DecisionGraph:
-    """Load and validate a decision tree against the registered checks, probes and fixes."""
-    from troubleshooter.checks import REGISTRY
-    from troubleshooter.checks.routing import ROUTE_CHECKS
-    from troubleshooter.fixes import FIX_IDS
-    from troubleshooter.probes import REGISTRY as PROBES
-
-    path = Path(path) if path else trees_dir() / "cloudrun-cloudsql.yaml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"{path}: cannot read decision tree: {exc.strerror or exc}") from None
-    tree = parse_tree(text, str(path))
-    checks = {**REGISTRY, **ROUTE_CHECKS}
-    return build_graph(tree, str(path), known_checks=checks, known_probes=PROBES, known_fixes=FIX_IDS)
-
-
 # --------------------------------------------------------------------------- the walk
 
 

@@ -12,7 +12,16 @@ from troubleshooter.checks.routing import ROUTE_CHECKS
 from troubleshooter.graph import to_mermaid
 from troubleshooter.model import Evidence, LogMatch
 from troubleshooter.report_md import (
-    cell, clip, code, fence, hms, scrub, secret_fragments, table, text, value_repr,
+    cell,
+    clip,
+    code,
+    fence,
+    hms,
+    scrub,
+    secret_fragments,
+    table,
+    text,
+    value_repr,
 )
 
 if TYPE_CHECKING:

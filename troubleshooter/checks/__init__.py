@@ -5,7 +5,17 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Mapping
 
-from troubleshooter.checks import api, app, attachment, database, findings, iam, instance, network, revision
+from troubleshooter.checks import (
+    api,
+    app,
+    attachment,
+    database,
+    findings,
+    iam,
+    instance,
+    network,
+    revision,
+)
 from troubleshooter.checks.base import Check
 
 # Catalog order: upstream causes first, findings last.

@@ -9,7 +9,16 @@ from troubleshooter.checks.params import base_params
 from troubleshooter.checks.verdicts import failed
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.read import Facts
-from troubleshooter.facts.sources import APP, DBUSERS, PROJECT, RUN_CONFIG, SQL, SQL_API, USAGE, USAGE_API
+from troubleshooter.facts.sources import (
+    APP,
+    DBUSERS,
+    PROJECT,
+    RUN_CONFIG,
+    SQL,
+    SQL_API,
+    USAGE,
+    USAGE_API,
+)
 from troubleshooter.fixes.contracts import EnableApi
 from troubleshooter.model import CheckResult, Evidence
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass, field
+from typing import Any
 
 from troubleshooter.checks.base import Check
 from troubleshooter.checks.params import base_params
@@ -18,12 +17,25 @@ from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.logs import log_ev, names_in_logs
 from troubleshooter.facts.names import clean
 from troubleshooter.facts.read import Facts
-from troubleshooter.facts.sources import APP, LOGS, PROJECT, RUN_CONFIG, SERVING, SQL, SQL_API
+from troubleshooter.facts.sources import (
+    APP,
+    LOGS,
+    PROJECT,
+    RUN_CONFIG,
+    SERVING,
+    SQL,
+    SQL_API,
+)
 from troubleshooter.facts.workload import run_ev
-from troubleshooter.model import CheckResult, Evidence, InstanceRef, LogMatch
 from troubleshooter.fixes import commands as cmd
 from troubleshooter.fixes.commands import commands_for
-from troubleshooter.fixes.contracts import AttachInstance, EnvCorrection, SetConnectionName, corrected_value
+from troubleshooter.fixes.contracts import (
+    AttachInstance,
+    EnvCorrection,
+    SetConnectionName,
+    corrected_value,
+)
+from troubleshooter.model import CheckResult, Evidence, InstanceRef, LogMatch
 
 # The platform names what the app opened under /cloudsql/: this means the variable was empty.
 _EMPTY_NAME_IN_LOG = ".s.PGSQL.5432"

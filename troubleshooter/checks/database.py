@@ -15,7 +15,15 @@ from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.logs import log_ev
 from troubleshooter.facts.names import short
 from troubleshooter.facts.read import Facts
-from troubleshooter.facts.sources import APP, DBUSERS, LOGGING_API, LOGS, RUN_CONFIG, SQL, SQL_API
+from troubleshooter.facts.sources import (
+    APP,
+    DBUSERS,
+    LOGGING_API,
+    LOGS,
+    RUN_CONFIG,
+    SQL,
+    SQL_API,
+)
 from troubleshooter.facts.workload import run_ev
 from troubleshooter.model import CheckResult, Evidence, LogMatch
 

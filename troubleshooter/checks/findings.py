@@ -9,7 +9,15 @@ from troubleshooter.facts.instance import Instance, is_open_network
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.policy import BROAD_ROLES, sa_is_known
 from troubleshooter.facts.read import Facts
-from troubleshooter.facts.sources import APP, CRM_API, IAM, PROJECT, RUN_CONFIG, SERVING, SQL
+from troubleshooter.facts.sources import (
+    APP,
+    CRM_API,
+    IAM,
+    PROJECT,
+    RUN_CONFIG,
+    SERVING,
+    SQL,
+)
 from troubleshooter.facts.workload import run_ev
 from troubleshooter.model import CheckResult, Evidence, InstanceRef
 from troubleshooter.redact import secret_in_env

@@ -10,7 +10,15 @@ from troubleshooter.checks.verdicts import combine, failed, unknown
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.policy import CLIENT_ROLES, sa_is_known
 from troubleshooter.facts.read import Facts
-from troubleshooter.facts.sources import APP, CRM_API, IAM, PROJECT, RUN_CONFIG, SERVING, SQL
+from troubleshooter.facts.sources import (
+    APP,
+    CRM_API,
+    IAM,
+    PROJECT,
+    RUN_CONFIG,
+    SERVING,
+    SQL,
+)
 from troubleshooter.fixes.contracts import GrantRole
 from troubleshooter.model import CheckResult, Evidence, InstanceRef
 

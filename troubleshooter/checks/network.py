@@ -13,7 +13,11 @@ from troubleshooter.facts.names import path_project, short
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, RUN_CONFIG, SQL
 from troubleshooter.facts.workload import run_ev
-from troubleshooter.fixes.contracts import SUBNET_PLACEHOLDER, AddVpcEgress, SetEgressPrivateRanges
+from troubleshooter.fixes.contracts import (
+    SUBNET_PLACEHOLDER,
+    AddVpcEgress,
+    SetEgressPrivateRanges,
+)
 from troubleshooter.model import CheckResult, InstanceRef, RunConfig, VpcAccess
 
 

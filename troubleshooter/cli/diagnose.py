@@ -9,7 +9,13 @@ from pathlib import Path
 
 import click
 
-from troubleshooter.cli.options import TargetFlags, answer_option, symptom_option, target_options, troubleshooting
+from troubleshooter.cli.options import (
+    TargetFlags,
+    answer_option,
+    symptom_option,
+    target_options,
+    troubleshooting,
+)
 from troubleshooter.session import Session
 
 FORMATS = ("text", "json", "markdown")

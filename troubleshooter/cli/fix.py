@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from troubleshooter.catalog import FINDINGS, NETWORK_CAUSE, ROOT_CAUSES
-from troubleshooter.cli.options import TargetFlags, answer_option, symptom_option, target_options, troubleshooting
+from troubleshooter.cli.options import (
+    TargetFlags,
+    answer_option,
+    symptom_option,
+    target_options,
+    troubleshooting,
+)
 from troubleshooter.errors import BadInput
 from troubleshooter.failures import ApiFailure
 
@@ -72,7 +78,10 @@ def _validate(cause_id: str, dry_run: bool, yes: bool, save_world: str | None, w
 def run_fix(engine: "Troubleshooting", cause_id: str, *, symptom: str | None, options: dict[str, Any],
             dry_run: bool, yes: bool, typed: bool) -> int:
     """Diagnose, plan, then show, apply or refuse; returns the exit code."""
-    from troubleshooter.fixes.base import CauseNotPresent, Refused  # Google's clients: at first use
+    from troubleshooter.fixes.base import (  # Google's clients: at first use
+        CauseNotPresent,
+        Refused,
+    )
 
     diagnosis = engine.diagnose(symptom=symptom)
     engine.require_readable()

@@ -7,7 +7,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from troubleshooter.dsn.kinds import Engine, engine_guess, show
-from troubleshooter.dsn.names import REGION_RE, ZONE_RE, is_valid_connection_name, looks_like_connection_name
+from troubleshooter.dsn.names import (
+    REGION_RE,
+    ZONE_RE,
+    is_valid_connection_name,
+    looks_like_connection_name,
+)
 from troubleshooter.dsn.params import parse_port
 from troubleshooter.dsn.parse import parse_dsn
 from troubleshooter.dsn.parsed import ParsedDsn, Pieces, build

@@ -7,10 +7,21 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
-from troubleshooter.dsn.kinds import Engine, HostKind, Transport, engine_guess, host_kind, show
+from troubleshooter.dsn.kinds import (
+    Engine,
+    HostKind,
+    Transport,
+    engine_guess,
+    host_kind,
+    show,
+)
 from troubleshooter.dsn.names import looks_like_connection_name
 from troubleshooter.dsn.params import fold_keys, parse_port, pick
-from troubleshooter.dsn.sockets import CLOUDSQL_DIR, PG_SOCKET_FILE, instance_from_socket_path
+from troubleshooter.dsn.sockets import (
+    CLOUDSQL_DIR,
+    PG_SOCKET_FILE,
+    instance_from_socket_path,
+)
 from troubleshooter.redact import REDACTED, is_secret_name, redact
 
 

@@ -7,7 +7,12 @@ from typing import Final
 from urllib.parse import unquote
 
 from troubleshooter.dsn.kinds import Engine
-from troubleshooter.dsn.params import query_params, semicolon_params, splice, split_hostport
+from troubleshooter.dsn.params import (
+    query_params,
+    semicolon_params,
+    splice,
+    split_hostport,
+)
 from troubleshooter.dsn.parsed import ParsedDsn, Pieces, build
 from troubleshooter.redact import redact
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from troubleshooter.dsn.kinds import normalize_engine, show
 from troubleshooter.dsn.names import connection_name_problem
 from troubleshooter.dsn.parsed import ParsedDsn
-from troubleshooter.dsn.sockets import CLOUDSQL_DIR, PG_SOCKET_FILE, socket_path, socket_path_length_problem
+from troubleshooter.dsn.sockets import (
+    CLOUDSQL_DIR,
+    PG_SOCKET_FILE,
+    socket_path,
+    socket_path_length_problem,
+)
 
 
 def socket_path_problem(dsn: ParsedDsn, engine: str | None = None) -> str | None:

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable, Mapping
 
-from troubleshooter.diagnosis import Diagnosis, Reported, default_log_window, detect_symptoms, evaluate_walk, report
+from troubleshooter.diagnosis import (
+    Diagnosis,
+    Reported,
+    default_log_window,
+    detect_symptoms,
+    evaluate_walk,
+    report,
+)
 from troubleshooter.gateway import Gateway
 from troubleshooter.graph import DecisionGraph, Walk
 from troubleshooter.model import ProbeResult, Target

@@ -14,10 +14,10 @@ from troubleshooter.diagnosis import Diagnosis, Reported
 from troubleshooter.engine.run import DiagnosisRun, diagnose
 from troubleshooter.engine.workspace import Workspace
 from troubleshooter.errors import BadInput, CloudUnreachable
-from troubleshooter.fixes.base import FixPlan, Progress, Refused, no_progress
-from troubleshooter.fixes.plans import plan_fix
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
+from troubleshooter.fixes.base import FixPlan, Progress, Refused, no_progress
+from troubleshooter.fixes.plans import plan_fix
 from troubleshooter.graph import Walk
 from troubleshooter.model import Target
 from troubleshooter.runner import Listener, ProbeEvent

@@ -37,8 +37,8 @@ class Workspace:
         `world` is a world file's path, or a built-in scenario's name; the slow imports (Google's
         clients, the sandbox) happen here, not at start-up.
         """
+        from troubleshooter.engine.tree import load_graph
         from troubleshooter.gateway import Gateway
-        from troubleshooter.graph import load_graph
 
         graph = graph if graph is not None else load_graph()
         options = dict(gateway_options or {})

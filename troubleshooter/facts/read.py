@@ -16,8 +16,20 @@ from troubleshooter.facts.instance import Instance
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.names import clean
 from troubleshooter.facts.policy import Policy
-from troubleshooter.facts.workload import ANNOTATION_NOTE, ATTACHMENT_FIELD, Attachment, run_ev
-from troubleshooter.model import Evidence, InstanceRef, LogMatch, RevisionInfo, RunConfig, Target
+from troubleshooter.facts.workload import (
+    ANNOTATION_NOTE,
+    ATTACHMENT_FIELD,
+    Attachment,
+    run_ev,
+)
+from troubleshooter.model import (
+    Evidence,
+    InstanceRef,
+    LogMatch,
+    RevisionInfo,
+    RunConfig,
+    Target,
+)
 from troubleshooter.observations import Observations
 
 if TYPE_CHECKING:

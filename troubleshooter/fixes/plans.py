@@ -7,13 +7,21 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, TypeVar
 
 from troubleshooter.catalog import FINDINGS, NETWORK_CAUSE, ROOT_CAUSES
-from troubleshooter.facts.names import clean
 from troubleshooter.diagnosis import Diagnosis, Reported, fill
 from troubleshooter.dsn.names import connection_name_problem
 from troubleshooter.errors import BadInput
+from troubleshooter.facts.names import clean
 from troubleshooter.failures import ApiFailure
 from troubleshooter.fixes import commands as cmd
 from troubleshooter.fixes import iam, instance, run_edit
+from troubleshooter.fixes.base import (
+    ApplyOutcome,
+    CauseNotPresent,
+    FixPlan,
+    Progress,
+    Refused,
+    redacted_change,
+)
 from troubleshooter.fixes.contracts import (
     AddVpcEgress,
     AttachInstance,
@@ -24,7 +32,6 @@ from troubleshooter.fixes.contracts import (
     SetEgressPrivateRanges,
     StartInstance,
 )
-from troubleshooter.fixes.base import ApplyOutcome, CauseNotPresent, FixPlan, Progress, Refused, redacted_change
 from troubleshooter.gateway import Gateway
 from troubleshooter.model import Target
 from troubleshooter.redact import REDACTED

@@ -12,8 +12,8 @@ from troubleshooter.probes import (
     logs,
     project,
     run_config,
-    serving_revision,
     service_usage,
+    serving_revision,
     sql_instances,
 )
 from troubleshooter.probes.base import Probe

@@ -13,8 +13,8 @@ from troubleshooter.sandbox.dispatch import Dispatcher
 from troubleshooter.sandbox.errors import ApiError
 from troubleshooter.sandbox.faults import Rpc
 from troubleshooter.sandbox.paging import paginate
-from troubleshooter.wire import to_json, to_pb
 from troubleshooter.sandbox.state import PendingOperation, WorldState
+from troubleshooter.wire import to_json, to_pb
 
 _PACKAGE = "google.cloud.sql.v1"
 _SQLADMIN = "https://sqladmin.googleapis.com/v1"

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from troubleshooter.sandbox.errors import invalid, not_found, permission_denied, service_title
+from troubleshooter.sandbox.errors import (
+    invalid,
+    not_found,
+    permission_denied,
+    service_title,
+)
 from troubleshooter.sandbox.faults import Rpc
 from troubleshooter.sandbox.paging import paginate
 from troubleshooter.sandbox.rest import Request, Route, route

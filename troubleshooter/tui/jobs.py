@@ -35,13 +35,14 @@ REGIONS = (
 
 
 def load_graph(post: Post) -> None:
-    from troubleshooter.graph import load_graph as load
+    from troubleshooter.engine.tree import load_graph as load
 
     post(m.GraphLoaded(load()))
 
 
 def list_scenarios(post: Post) -> None:
-    from troubleshooter.scenarios import list_scenarios as listed, scenario_description
+    from troubleshooter.scenarios import list_scenarios as listed
+    from troubleshooter.scenarios import scenario_description
 
     post(m.ScenariosListed([(info, scenario_description(info.path)) for info in listed()]))
 

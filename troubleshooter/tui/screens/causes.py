@@ -16,9 +16,8 @@ from textual.widgets.option_list import Option
 from troubleshooter.redact import redact
 from troubleshooter.tui import messages as m
 from troubleshooter.tui.marks import glyph
-from troubleshooter.tui.widgets.cause_detail import CauseDetail
-
 from troubleshooter.tui.screens.base import AppAccess
+from troubleshooter.tui.widgets.cause_detail import CauseDetail
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Reported

@@ -13,7 +13,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Log, ProgressBar, Static
 
 from troubleshooter.redact import redact
-
 from troubleshooter.tui.screens.base import AppAccess
 
 if TYPE_CHECKING:

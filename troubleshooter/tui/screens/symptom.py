@@ -13,10 +13,9 @@ from textual.widgets import Footer, Header, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from troubleshooter.tui import messages as m
+from troubleshooter.tui.screens.base import AppAccess
 from troubleshooter.tui.widgets.evidence import EvidencePanel
 from troubleshooter.tui.widgets.probe_board import ProbeBoard
-
-from troubleshooter.tui.screens.base import AppAccess
 
 if TYPE_CHECKING:
     pass

@@ -12,7 +12,6 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from troubleshooter.tui import messages as m
-
 from troubleshooter.tui.screens.base import AppAccess
 
 if TYPE_CHECKING:

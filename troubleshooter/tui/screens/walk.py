@@ -12,11 +12,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 
 from troubleshooter.tui import messages as m
+from troubleshooter.tui.screens.base import AppAccess
 from troubleshooter.tui.widgets.probe_board import ProbeBoard
 from troubleshooter.tui.widgets.step_detail import StepDetail
 from troubleshooter.tui.widgets.walk_tree import WalkTree
-
-from troubleshooter.tui.screens.base import AppAccess
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Reported
