@@ -13,8 +13,6 @@ from troubleshooter.checks import ALL, REGISTRY
 from troubleshooter.dsn.connections import app_connections
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
-from troubleshooter.fixes.commands import commands_for
-from troubleshooter.fixes.contracts import AddVpcEgress, SetConnectionName
 from troubleshooter.model import (
     CheckResult,
     Condition,
@@ -28,6 +26,8 @@ from troubleshooter.model import (
 from troubleshooter.observations import Observations
 from troubleshooter.probes.app_settings import instance_refs
 from troubleshooter.probes.common import app_ip_hosts, ip_matched_refs
+from troubleshooter.remedies.commands import commands_for
+from troubleshooter.remedies.contracts import AddVpcEgress, SetConnectionName
 
 P, R, I = "shop-prod", "us-central1", "shop-db"
 CN = f"{P}:{R}:{I}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from troubleshooter.fixes import commands as cmd
 from troubleshooter.fixes import iam, run_edit
 from troubleshooter.fixes.base import diff, redacted_change
+from troubleshooter.remedies import commands as cmd
 
 CN = "acme-prod:us-central1:orders-db"
 

@@ -10,11 +10,11 @@ from typing import Any, Iterable, Mapping
 from troubleshooter.catalog import FINDING_SEVERITY, SYMPTOMS, cause_rank
 from troubleshooter.checks import REGISTRY as CHECKS
 from troubleshooter.checks.routing import ROUTE_CHECKS
-from troubleshooter.fixes.commands import commands_for
-from troubleshooter.fixes.contracts import FixInput
 from troubleshooter.graph import DecisionGraph, Node, Step, Walk, walk
 from troubleshooter.model import CheckResult, Evidence, ProbeResult, Target
 from troubleshooter.observations import Observations
+from troubleshooter.remedies.commands import commands_for
+from troubleshooter.remedies.contracts import FixInput
 
 
 class _Blank(dict):

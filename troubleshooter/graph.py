@@ -32,7 +32,7 @@ LEAF_KINDS = ("cause", "finding", "healthy")
 
 class FixSpec(BaseModel):
     """How a cause is fixed: its wording, and whether the tool can apply it. An automatic fix's
-    command comes from its check's typed contract (troubleshooter.fixes.commands), not from here."""
+    command comes from its check's typed contract (troubleshooter.remedies.commands), not from here."""
 
     model_config = ConfigDict(extra="forbid")
     id: str

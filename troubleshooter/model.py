@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from troubleshooter.failures import ApiFailure
 
 if TYPE_CHECKING:
-    from troubleshooter.fixes.contracts import FixInput
+    from troubleshooter.remedies.contracts import FixInput
 
 
 class Outcome(str, enum.Enum):

@@ -19,8 +19,8 @@ from troubleshooter.facts.sources import (
     USAGE,
     USAGE_API,
 )
-from troubleshooter.fixes.contracts import EnableApi
 from troubleshooter.model import CheckResult, Evidence
+from troubleshooter.remedies.contracts import EnableApi
 
 _SERVICE = "sqladmin.googleapis.com"
 # The keys of our own Cloud SQL Admin reads (the probes that call sqladmin record these).

@@ -27,15 +27,15 @@ from troubleshooter.facts.sources import (
     SQL_API,
 )
 from troubleshooter.facts.workload import run_ev
-from troubleshooter.fixes import commands as cmd
-from troubleshooter.fixes.commands import commands_for
-from troubleshooter.fixes.contracts import (
+from troubleshooter.model import CheckResult, Evidence, InstanceRef, LogMatch
+from troubleshooter.remedies import commands as cmd
+from troubleshooter.remedies.commands import commands_for
+from troubleshooter.remedies.contracts import (
     AttachInstance,
     EnvCorrection,
     SetConnectionName,
     corrected_value,
 )
-from troubleshooter.model import CheckResult, Evidence, InstanceRef, LogMatch
 
 # The platform names what the app opened under /cloudsql/: this means the variable was empty.
 _EMPTY_NAME_IN_LOG = ".s.PGSQL.5432"

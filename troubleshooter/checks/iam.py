@@ -19,8 +19,8 @@ from troubleshooter.facts.sources import (
     SERVING,
     SQL,
 )
-from troubleshooter.fixes.contracts import GrantRole
 from troubleshooter.model import CheckResult, Evidence, InstanceRef
+from troubleshooter.remedies.contracts import GrantRole
 
 ROLE = "roles/cloudsql.client"
 _WHERE_ELSE = (

@@ -8,8 +8,8 @@ from troubleshooter.checks.verdicts import failed, per_instance
 from troubleshooter.facts.instance import Instance
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, RUN_CONFIG, SQL
-from troubleshooter.fixes.contracts import StartInstance
 from troubleshooter.model import CheckResult, InstanceRef
+from troubleshooter.remedies.contracts import StartInstance
 
 _NOT_RUNNABLE = ("SUSPENDED", "FAILED", "MAINTENANCE", "PENDING_CREATE", "PENDING_DELETE", "REPAIRING")
 # States that serve connections (ONLINE_MAINTENANCE is the deprecated name of in-place updates).

@@ -13,12 +13,12 @@ from troubleshooter.facts.names import path_project, short
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, RUN_CONFIG, SQL
 from troubleshooter.facts.workload import run_ev
-from troubleshooter.fixes.contracts import (
+from troubleshooter.model import CheckResult, InstanceRef, RunConfig, VpcAccess
+from troubleshooter.remedies.contracts import (
     SUBNET_PLACEHOLDER,
     AddVpcEgress,
     SetEgressPrivateRanges,
 )
-from troubleshooter.model import CheckResult, InstanceRef, RunConfig, VpcAccess
 
 
 def _egress(vpc: VpcAccess) -> str:

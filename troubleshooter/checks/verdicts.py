@@ -10,7 +10,7 @@ from troubleshooter.facts.read import Facts
 from troubleshooter.model import CheckResult, Evidence, InstanceRef, Outcome
 
 if TYPE_CHECKING:
-    from troubleshooter.fixes.contracts import FixInput
+    from troubleshooter.remedies.contracts import FixInput
 
 
 def failed(

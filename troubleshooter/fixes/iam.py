@@ -7,8 +7,8 @@ from typing import Any
 
 from troubleshooter.failures import ApiFailure
 from troubleshooter.fixes.base import MAX_ATTEMPTS, ApplyOutcome, Progress, Refused
-from troubleshooter.fixes.commands import CLIENT_ROLE
 from troubleshooter.gateway import Gateway
+from troubleshooter.remedies.commands import CLIENT_ROLE
 
 # Least privilege: the only role a fix grants. Everything broader is refused, never "upgraded to".
 ALLOWED_ROLES = frozenset({CLIENT_ROLE})

@@ -12,7 +12,6 @@ from troubleshooter.dsn.names import connection_name_problem
 from troubleshooter.errors import BadInput
 from troubleshooter.facts.names import clean
 from troubleshooter.failures import ApiFailure
-from troubleshooter.fixes import commands as cmd
 from troubleshooter.fixes import iam, instance, run_edit
 from troubleshooter.fixes.base import (
     ApplyOutcome,
@@ -22,7 +21,11 @@ from troubleshooter.fixes.base import (
     Refused,
     redacted_change,
 )
-from troubleshooter.fixes.contracts import (
+from troubleshooter.gateway import Gateway
+from troubleshooter.model import Target
+from troubleshooter.redact import REDACTED
+from troubleshooter.remedies import commands as cmd
+from troubleshooter.remedies.contracts import (
     AddVpcEgress,
     AttachInstance,
     EnableApi,
@@ -32,9 +35,6 @@ from troubleshooter.fixes.contracts import (
     SetEgressPrivateRanges,
     StartInstance,
 )
-from troubleshooter.gateway import Gateway
-from troubleshooter.model import Target
-from troubleshooter.redact import REDACTED
 
 C = TypeVar("C", bound=FixInput)
 NETWORK_FIX = "authorize-network"

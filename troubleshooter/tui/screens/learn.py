@@ -50,7 +50,7 @@ def describe(graph: "DecisionGraph", node: "Node") -> str:
         fix = spec.fix
         parts += ["**Fix**" + (" (the tool can apply it)" if fix.automatic else " (by hand)"), ""]
         if fix.automatic:
-            # The command names real resources: a diagnosis writes it (fixes.commands), not the tree.
+            # The command names real resources: a diagnosis writes it (remedies.commands), not the tree.
             parts += [f"The exact command comes from the diagnosis: `troubleshooter fix {node.short}`.", ""]
         parts += [f"1. {s}" for s in fix.steps] + ([""] if fix.steps else [])
         if fix.risk:

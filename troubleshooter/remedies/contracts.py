@@ -1,7 +1,7 @@
 """What each automatic fix needs, typed: a failed check returns one, the planner and commands read it.
 
 Pure data (no I/O, imports only the model), so checks can build them and every front end show
-the one command `fixes.commands.commands_for` writes from them.
+the one command `remedies.commands.commands_for` writes from them.
 """
 
 from __future__ import annotations

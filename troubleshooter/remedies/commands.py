@@ -8,7 +8,9 @@ from __future__ import annotations
 import shlex
 from typing import Iterable, Sequence
 
-from troubleshooter.fixes.contracts import (
+from troubleshooter.model import Target
+from troubleshooter.redact import redact
+from troubleshooter.remedies.contracts import (
     CLIENT_ROLE,
     SQLADMIN,
     AddVpcEgress,
@@ -20,8 +22,6 @@ from troubleshooter.fixes.contracts import (
     SetEgressPrivateRanges,
     StartInstance,
 )
-from troubleshooter.model import Target
-from troubleshooter.redact import redact
 
 __all__ = ["CLIENT_ROLE", "SQLADMIN", "commands_for"]
 
