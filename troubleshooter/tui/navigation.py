@@ -1,5 +1,8 @@
 """Which screen shows what: the app's navigation, in one place. Screens post intents
-(messages.py, "navigation intents"); these handlers push and pop the screens."""
+(messages.py, "navigation intents"); these handlers push and pop the screens.
+
+Screens are imported where they are first shown, not with the app: the first paint (the splash)
+needs none of them, and the Markdown ones alone cost about 250 ms of imports."""
 
 from __future__ import annotations
 
@@ -8,16 +11,6 @@ from typing import TYPE_CHECKING, Any
 from textual.binding import Binding
 
 from troubleshooter.tui import messages as m
-from troubleshooter.tui.screens.causes import CausesScreen
-from troubleshooter.tui.screens.choose import ChooseValueModal
-from troubleshooter.tui.screens.confirm import ConfirmFixModal
-from troubleshooter.tui.screens.help import HelpScreen
-from troubleshooter.tui.screens.learn import LearnScreen
-from troubleshooter.tui.screens.progress import FixProgressScreen
-from troubleshooter.tui.screens.scenario import ScenarioScreen
-from troubleshooter.tui.screens.symptom import SymptomList, SymptomScreen
-from troubleshooter.tui.screens.target import TargetScreen
-from troubleshooter.tui.screens.walk import WalkScreen
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -45,25 +38,38 @@ class Navigator:
     # -- the app's own moves ----------------------------------------------------------
 
     def show_scenarios(self) -> None:
+        from troubleshooter.tui.screens.scenario import ScenarioScreen
+
         self.push_screen(ScenarioScreen())
 
     def show_picker(self, values: dict[str, str | None]) -> None:
+        from troubleshooter.tui.screens.target import TargetScreen
+
         self.push_screen(TargetScreen(values))
 
     def show_symptoms(self) -> None:
+        from troubleshooter.tui.screens.symptom import SymptomScreen
+
         self.push_screen(SymptomScreen())
 
     @property
     def is_picking(self) -> bool:
+        from troubleshooter.tui.screens.target import TargetScreen
+
         return any(isinstance(s, TargetScreen) for s in self.screen_stack)
 
     @property
     def came_from_scenarios(self) -> bool:
         """The demo's scenario picker is under this run (back returns to it)."""
+        from troubleshooter.tui.screens.scenario import ScenarioScreen
+
         return any(isinstance(s, ScenarioScreen) for s in self.screen_stack)
 
     def confirm_fix(self, cause: str, title: str, plan: "FixPlan") -> None:
         """The confirmation modal for `plan` (exact command and change), then the progress screen."""
+        from troubleshooter.tui.screens.confirm import ConfirmFixModal
+        from troubleshooter.tui.screens.progress import FixProgressScreen
+
         if not plan.automatic:
             self.notify(f"{cause} still has no automatic fix: follow the manual steps",
                         title="Cannot apply", severity="warning")
@@ -82,13 +88,19 @@ class Navigator:
     # -- intents from the screens -----------------------------------------------------
 
     def on_walk_wanted(self, _message: m.WalkWanted) -> None:
+        from troubleshooter.tui.screens.walk import WalkScreen
+
         if not isinstance(self.screen, WalkScreen):
             self.push_screen(WalkScreen())
 
     def on_causes_wanted(self, _message: m.CausesWanted) -> None:
+        from troubleshooter.tui.screens.causes import CausesScreen
+
         self.push_screen(CausesScreen())
 
     def on_fix_choice_wanted(self, message: m.FixChoiceWanted) -> None:
+        from troubleshooter.tui.screens.choose import ChooseValueModal
+
         def chosen(value: str | None) -> None:
             if value:  # planned in a worker; the plan comes back to be confirmed (ChosenFixPlanned)
                 self.plan_with(message.cause, {message.key: value})
@@ -102,6 +114,11 @@ class Navigator:
     # -- global actions that open a screen ---------------------------------------------
 
     def action_help(self) -> None:
+        from troubleshooter.tui.screens.causes import CausesScreen
+        from troubleshooter.tui.screens.help import HelpScreen
+        from troubleshooter.tui.screens.symptom import SymptomList, SymptomScreen
+        from troubleshooter.tui.screens.walk import WalkScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen([
                 ("everywhere", self.BINDINGS),
@@ -111,6 +128,8 @@ class Navigator:
             ]))
 
     def action_graph(self) -> None:
+        from troubleshooter.tui.screens.learn import LearnScreen
+
         if self.graph is None:
             self.notify("The decision graph is still loading.")
         elif not isinstance(self.screen, LearnScreen):
