@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlparse
 
 from troubleshooter.apis import APIS, DEFAULT_HOSTS
+from troubleshooter.errors import BadInput
 from troubleshooter.failures import ApiFailure
 
 if TYPE_CHECKING:  # the client libraries load lazily; their types are for readers and checkers
@@ -66,8 +67,6 @@ class Endpoints:
                 continue
             parsed = urlparse(raw if "://" in raw else f"https://{raw}")
             if not parsed.netloc:
-                from troubleshooter.errors import BadInput
-
                 raise BadInput(
                     f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}={raw!r}: not a URL "
                     "(expected e.g. http://127.0.0.1:8080/)"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from troubleshooter.catalog import SYMPTOMS
 from troubleshooter.checks.routing import ROUTE_CHECKS
+from troubleshooter.diagnosis import fill
 from troubleshooter.graph import to_mermaid
 from troubleshooter.model import Evidence, LogMatch
 from troubleshooter.report_md import (
@@ -23,6 +24,7 @@ from troubleshooter.report_md import (
     text,
     value_repr,
 )
+from troubleshooter.world import parse_rfc3339
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Diagnosis, Reported
@@ -508,9 +510,7 @@ def _recommended(item: "Reported", planned: "AppliedFix | None" = None) -> str:
 
 
 def _risk(item: "Reported") -> str:
-    # The graph's risk texts are templates like its commands ("free addresses in {region}").
-    from troubleshooter.diagnosis import fill
-
+    # The graph's risk texts are templates ("free addresses in {region}").
     return fill(item.risk, item.params)
 
 
@@ -634,8 +634,6 @@ def _node_title(d: "Diagnosis", node_id: str) -> str:
 
 
 def _parse_time(stamp: str) -> datetime | None:
-    from troubleshooter.world import parse_rfc3339
-
     try:
         return parse_rfc3339(stamp) if stamp else None
     except ValueError:

@@ -80,3 +80,12 @@ def partial(project: str | None, region: str | None, service: str | None, job: s
     base = defaults(env)
     return {"project": project or base.get("project"), "region": region or base.get("region"),
             "service": service, "job": job}
+
+
+def complete(values: Mapping[str, str | None]) -> Target | None:
+    """The target the picked values name, or None while one of them is still missing."""
+    project, region = values.get("project"), values.get("region")
+    service, job = values.get("service"), values.get("job")
+    if project and region and (service or job):
+        return Target(project=project, region=region, service=service, job=job)
+    return None

@@ -16,6 +16,7 @@ from troubleshooter.cli.options import (
     target_options,
     troubleshooting,
 )
+from troubleshooter.redact import redact_obj
 from troubleshooter.session import Session
 
 FORMATS = ("text", "json", "markdown")
@@ -50,8 +51,6 @@ def render(session: Session, fmt: str) -> str:
     diagnosis = session.current
     assert diagnosis is not None
     if fmt == "json":
-        from troubleshooter.redact import redact_obj
-
         return json.dumps(redact_obj(diagnosis.to_json()), indent=2) + "\n"
     if fmt == "markdown":
         from troubleshooter.report import build_report

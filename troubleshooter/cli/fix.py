@@ -21,10 +21,11 @@ from troubleshooter.cli.options import (
 )
 from troubleshooter.errors import BadInput
 from troubleshooter.failures import ApiFailure
+from troubleshooter.fixes.base import CauseNotPresent, FixPlan, Refused, show_value
+from troubleshooter.redact import redact
 
 if TYPE_CHECKING:
     from troubleshooter.engine.troubleshooting import Troubleshooting
-    from troubleshooter.fixes.base import FixPlan
     from troubleshooter.sandbox import Sandbox
     from troubleshooter.session import AppliedFix
 
@@ -78,10 +79,6 @@ def _validate(cause_id: str, dry_run: bool, yes: bool, save_world: str | None, w
 def run_fix(engine: "Troubleshooting", cause_id: str, *, symptom: str | None, options: dict[str, Any],
             dry_run: bool, yes: bool, typed: bool) -> int:
     """Diagnose, plan, then show, apply or refuse; returns the exit code."""
-    from troubleshooter.fixes.base import (  # Google's clients: at first use
-        CauseNotPresent,
-        Refused,
-    )
 
     diagnosis = engine.diagnose(symptom=symptom)
     engine.require_readable()
@@ -152,9 +149,6 @@ def _report(applied: "AppliedFix") -> int:
 
 def render_plan(plan: "FixPlan") -> str:
     """The plan as text: what, the exact commands (or steps), the change, the risk."""
-    from troubleshooter.fixes.base import show_value
-    from troubleshooter.redact import redact
-
     lines = [f"Fix for {plan.cause}: {plan.title}", f"  {redact(plan.summary)}", ""]
     lines += [f"Note: {redact(n)}" for n in plan.notes]
     if plan.commands:

@@ -13,18 +13,21 @@ from textual.binding import Binding
 from textual.reactive import var
 from textual.worker import Worker, WorkerState
 
+from troubleshooter.redact import redact
+from troubleshooter.target import complete
+from troubleshooter.target import partial as known
 from troubleshooter.tui import jobs
 from troubleshooter.tui import messages as m
 from troubleshooter.tui.launch import Launch
 from troubleshooter.tui.navigation import Navigator
 from troubleshooter.tui.palette import ActionsProvider
+from troubleshooter.tui.state import RunState
 from troubleshooter.tui.widgets.splash import Splash
 
 if TYPE_CHECKING:
     from troubleshooter.engine.workspace import Workspace
     from troubleshooter.graph import DecisionGraph
     from troubleshooter.model import Target
-    from troubleshooter.tui.state import RunState
 
 
 class TroubleshooterApp(Navigator, App[None]):
@@ -88,7 +91,7 @@ class TroubleshooterApp(Navigator, App[None]):
             self.open_workspace(self.launch.world_source)
             return
         values = self.known_target()
-        self.target = jobs.target_of(values)
+        self.target = complete(values)
         if self.target is None:
             self.show_picker(values)
         self.open_workspace(None)
@@ -103,8 +106,6 @@ class TroubleshooterApp(Navigator, App[None]):
         if not launch.use_gcloud_defaults:
             return {"project": launch.project, "region": launch.region,
                     "service": launch.service, "job": launch.job}
-        from troubleshooter.target import partial as known
-
         return known(launch.project, launch.region, launch.service, launch.job)
 
     def open_workspace(self, world: str | None) -> None:
@@ -135,7 +136,6 @@ class TroubleshooterApp(Navigator, App[None]):
             return
         # Google's clients load with the engine, after the first paint.
         from troubleshooter.engine.troubleshooting import Troubleshooting
-        from troubleshooter.tui.state import RunState
 
         engine = Troubleshooting.begin(self.workspace, self.target, read_only=self.launch.read_only,
                                        scenario=self.launch.scenario or self.launch.world)
@@ -196,7 +196,7 @@ class TroubleshooterApp(Navigator, App[None]):
                       "service": launch.service, "job": launch.job}
             if not (launch.service or launch.job):
                 values.update(service=world.service, job=world.job)
-            self.target = jobs.target_of(values)
+            self.target = complete(values)
         if self.target is None and not self.is_picking:
             self.show_picker(self.known_target())
         self.set_status("Ready")
@@ -233,8 +233,6 @@ class TroubleshooterApp(Navigator, App[None]):
 
     @on(m.FixProgressed)
     def fix_progressed(self, message: m.FixProgressed) -> None:
-        from troubleshooter.redact import redact
-
         if self.state is not None:
             self.state.fix_log.append(redact(message.text))
             self.bump()
@@ -372,8 +370,6 @@ def rca_path(target: "Target", when: datetime, folder: Path | None = None) -> Pa
 
 
 def describe_error(error: BaseException | None) -> str:
-    from troubleshooter.redact import redact
-
     explain = getattr(error, "explain", None)
     text = explain() if callable(explain) else f"{type(error).__name__}: {error}" if error else "unknown error"
     return redact(str(text))

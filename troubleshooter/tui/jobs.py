@@ -7,16 +7,18 @@ from typing import TYPE_CHECKING, Callable
 
 from textual.message import Message
 
+from troubleshooter.engine.workspace import Workspace
 from troubleshooter.failures import ApiFailure
+from troubleshooter.runner import ProbeEvent
+from troubleshooter.scenarios import list_scenarios as listed
+from troubleshooter.scenarios import scenario_description
 from troubleshooter.tui import messages as m
 
 if TYPE_CHECKING:
     from troubleshooter.engine.run import DiagnosisRun
     from troubleshooter.engine.troubleshooting import Troubleshooting
-    from troubleshooter.engine.workspace import Workspace
     from troubleshooter.fixes.base import FixPlan
     from troubleshooter.graph import DecisionGraph
-    from troubleshooter.model import Target
 
 Post = Callable[[Message], object]
 
@@ -41,16 +43,11 @@ def load_graph(post: Post) -> None:
 
 
 def list_scenarios(post: Post) -> None:
-    from troubleshooter.scenarios import list_scenarios as listed
-    from troubleshooter.scenarios import scenario_description
-
     post(m.ScenariosListed([(info, scenario_description(info.path)) for info in listed()]))
 
 
 def open_workspace(post: Post, world: str | None, latency: float = 0.0, graph: "DecisionGraph | None" = None) -> None:
     """The sandbox on `world` (a scenario name or file) or Google Cloud; the graph unless given."""
-    from troubleshooter.engine.workspace import Workspace
-
     post(m.WorkspaceOpened(Workspace.open(world, env=os.environ, latency=latency, graph=graph), world))
 
 
@@ -83,8 +80,6 @@ def _short(name: str) -> str:
 
 def run_probes(post: Post, run: "DiagnosisRun", workspace: "Workspace") -> None:
     """Every probe at once; each start and finish is posted, and recorded on the event loop."""
-    from troubleshooter.runner import ProbeEvent
-
     def listener(event: ProbeEvent) -> None:
         if event.result is None:
             post(m.ProbeStarted(run, event.probe))
@@ -108,12 +103,3 @@ def apply_fix(post: Post, engine: "Troubleshooting", cause: str, plan: "FixPlan"
 
 def close_workspace(workspace: "Workspace") -> None:
     workspace.close()
-
-
-def target_of(values: dict[str, str | None]) -> "Target | None":
-    from troubleshooter.model import Target
-
-    if values.get("project") and values.get("region") and (values.get("service") or values.get("job")):
-        return Target(project=values["project"], region=values["region"],  # type: ignore[arg-type]
-                      service=values.get("service"), job=values.get("job"))
-    return None

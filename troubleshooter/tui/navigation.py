@@ -1,8 +1,8 @@
 """Which screen shows what: the app's navigation, in one place. Screens post intents
 (messages.py, "navigation intents"); these handlers push and pop the screens.
 
-Screens are imported where they are first shown, not with the app: the first paint (the splash)
-needs none of them, and the Markdown ones alone cost about 250 ms of imports."""
+The Markdown screens (help, learn, scenarios) are imported where they are first shown: the first
+paint (the splash) needs none of them, and Markdown costs about 250 ms of imports."""
 
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ from typing import TYPE_CHECKING, Any
 from textual.binding import Binding
 
 from troubleshooter.tui import messages as m
+from troubleshooter.tui.screens.causes import CausesScreen
+from troubleshooter.tui.screens.choose import ChooseValueModal
+from troubleshooter.tui.screens.confirm import ConfirmFixModal
+from troubleshooter.tui.screens.progress import FixProgressScreen
+from troubleshooter.tui.screens.symptom import SymptomList, SymptomScreen
+from troubleshooter.tui.screens.target import TargetScreen
+from troubleshooter.tui.screens.walk import WalkScreen
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -43,19 +50,13 @@ class Navigator:
         self.push_screen(ScenarioScreen())
 
     def show_picker(self, values: dict[str, str | None]) -> None:
-        from troubleshooter.tui.screens.target import TargetScreen
-
         self.push_screen(TargetScreen(values))
 
     def show_symptoms(self) -> None:
-        from troubleshooter.tui.screens.symptom import SymptomScreen
-
         self.push_screen(SymptomScreen())
 
     @property
     def is_picking(self) -> bool:
-        from troubleshooter.tui.screens.target import TargetScreen
-
         return any(isinstance(s, TargetScreen) for s in self.screen_stack)
 
     @property
@@ -67,9 +68,6 @@ class Navigator:
 
     def confirm_fix(self, cause: str, title: str, plan: "FixPlan") -> None:
         """The confirmation modal for `plan` (exact command and change), then the progress screen."""
-        from troubleshooter.tui.screens.confirm import ConfirmFixModal
-        from troubleshooter.tui.screens.progress import FixProgressScreen
-
         if not plan.automatic:
             self.notify(f"{cause} still has no automatic fix: follow the manual steps",
                         title="Cannot apply", severity="warning")
@@ -88,19 +86,13 @@ class Navigator:
     # -- intents from the screens -----------------------------------------------------
 
     def on_walk_wanted(self, _message: m.WalkWanted) -> None:
-        from troubleshooter.tui.screens.walk import WalkScreen
-
         if not isinstance(self.screen, WalkScreen):
             self.push_screen(WalkScreen())
 
     def on_causes_wanted(self, _message: m.CausesWanted) -> None:
-        from troubleshooter.tui.screens.causes import CausesScreen
-
         self.push_screen(CausesScreen())
 
     def on_fix_choice_wanted(self, message: m.FixChoiceWanted) -> None:
-        from troubleshooter.tui.screens.choose import ChooseValueModal
-
         def chosen(value: str | None) -> None:
             if value:  # planned in a worker; the plan comes back to be confirmed (ChosenFixPlanned)
                 self.plan_with(message.cause, {message.key: value})
@@ -114,10 +106,7 @@ class Navigator:
     # -- global actions that open a screen ---------------------------------------------
 
     def action_help(self) -> None:
-        from troubleshooter.tui.screens.causes import CausesScreen
         from troubleshooter.tui.screens.help import HelpScreen
-        from troubleshooter.tui.screens.symptom import SymptomList, SymptomScreen
-        from troubleshooter.tui.screens.walk import WalkScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen([

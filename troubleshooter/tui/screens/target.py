@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from troubleshooter.target import complete
 from troubleshooter.tui import messages as m
 from troubleshooter.tui.screens.base import AppAccess
 
@@ -106,9 +107,7 @@ class TargetScreen(AppAccess, Screen[None]):
         if self.step == "workload":
             kind, _, name = value.partition(":")
             self.values.update(service=name if kind == "service" else None, job=name if kind == "job" else None)
-            from troubleshooter.tui.jobs import target_of
-
-            target = target_of(self.values)
+            target = complete(self.values)
             if target is not None:
                 self.post_message(m.TargetChosen(target))
             return

@@ -8,11 +8,11 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from troubleshooter.fixes.base import show_value
+from troubleshooter.redact import redact
+
 
 def value_text(value: Any) -> str:
-    from troubleshooter.fixes.base import show_value
-    from troubleshooter.redact import redact
-
     return redact(show_value(value))
 
 
