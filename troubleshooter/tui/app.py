@@ -25,7 +25,9 @@ from troubleshooter.tui.state import RunState
 from troubleshooter.tui.widgets.splash import Splash
 
 if TYPE_CHECKING:
+    from troubleshooter.diagnosis import Diagnosis
     from troubleshooter.engine.workspace import Workspace
+    from troubleshooter.fixes.base import FixPlan
     from troubleshooter.graph import DecisionGraph
     from troubleshooter.model import Target
 
@@ -151,7 +153,7 @@ class TroubleshooterApp(Navigator, App[None]):
         self.start(jobs.run_probes, self.state.start_probes(), self.workspace, group="probes")
         self.bump()
 
-    def concluded(self, diagnosis: Any) -> None:
+    def concluded(self, diagnosis: "Diagnosis | None") -> None:
         if diagnosis is not None:
             self.post_message(m.DiagnosisFinished(diagnosis))
         self.bump()
@@ -305,7 +307,7 @@ class TroubleshooterApp(Navigator, App[None]):
             return
         self.start(jobs.plan_fix, state.engine, cause, options, group="fix-choice", name=cause)
 
-    def apply(self, cause: str, plan: Any) -> None:
+    def apply(self, cause: str, plan: "FixPlan") -> None:
         """Apply the confirmed plan in a worker; progress and the verification come back as messages."""
         assert self.state is not None
         self.state.applying()

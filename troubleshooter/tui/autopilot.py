@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
     from troubleshooter.tui.app import TroubleshooterApp
 
 
-async def settle(app: "TroubleshooterApp", pilot: Any, until: Callable[[], bool] = lambda: True,
+async def settle(app: "TroubleshooterApp", pilot: "Pilot[None]", until: Callable[[], bool] = lambda: True,
                  rounds: int = 40) -> None:
     """Let workers finish and their messages land, until `until()` holds (no sleeps)."""
     for _ in range(rounds):
@@ -23,23 +25,23 @@ def on(app: "TroubleshooterApp", name: str) -> bool:
     return type(app.screen).__name__ == name
 
 
-async def at_scenarios(app: "TroubleshooterApp", pilot: Any) -> None:
+async def at_scenarios(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:
     await settle(app, pilot, lambda: on(app, "ScenarioScreen") and bool(app.scenarios))
 
 
-async def at_symptoms(app: "TroubleshooterApp", pilot: Any) -> None:
+async def at_symptoms(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:
     """The symptom screen with every probe done (so the logs have pre-selected the symptom)."""
     await settle(app, pilot, lambda: on(app, "SymptomScreen")
                  and app.state.run is not None and app.state.run.done)
 
 
-async def at_walk(app: "TroubleshooterApp", pilot: Any) -> None:
+async def at_walk(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:
     await at_symptoms(app, pilot)
     await pilot.press("enter")
     await settle(app, pilot, lambda: on(app, "WalkScreen"))
 
 
-async def at_causes(app: "TroubleshooterApp", pilot: Any) -> None:
+async def at_causes(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:
     """From start-up to the result: enter walks from the pre-selected symptom, e jumps to the end."""
     await at_walk(app, pilot)
     await pilot.press("e")

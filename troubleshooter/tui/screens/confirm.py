@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -15,6 +15,9 @@ from textual.widgets import Button, Static
 from troubleshooter.redact import redact
 from troubleshooter.tui.widgets.change_view import ChangeView
 
+if TYPE_CHECKING:
+    from troubleshooter.fixes.base import FixPlan
+
 
 class ConfirmFixModal(ModalScreen[bool]):
     """Apply this fix? Focus starts on Cancel."""
@@ -26,7 +29,7 @@ class ConfirmFixModal(ModalScreen[bool]):
                 tooltip="Move between Apply and Cancel"),
     ]
 
-    def __init__(self, title: str, plan: Any) -> None:
+    def __init__(self, title: str, plan: "FixPlan") -> None:
         super().__init__()
         self.fix_title = title
         self.plan = plan

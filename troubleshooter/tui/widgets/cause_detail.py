@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -15,6 +15,7 @@ from troubleshooter.tui.widgets.evidence import EvidencePanel
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Reported
+    from troubleshooter.fixes.base import FixPlan
     from troubleshooter.session import AppliedFix
 
 
@@ -43,7 +44,7 @@ class CauseDetail(VerticalScroll):
         widget.update(text)
         widget.display = bool(text)
 
-    def show(self, item: "Reported | None", plan: Any, read_only: bool, fixes: list["AppliedFix"],
+    def show(self, item: "Reported | None", plan: "FixPlan | None", read_only: bool, fixes: list["AppliedFix"],
              empty: str = "", plan_error: str = "", choice: str = "") -> None:
         """`choice`: what the operator must choose before the fix can be applied (e.g. "subnet")."""
         q = self.query_one
