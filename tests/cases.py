@@ -806,28 +806,30 @@ def engine_for(session: Any, gateway: Any, sandbox: Any = None) -> Any:
     return Troubleshooting(Workspace(gateway, session.graph, sandbox), session)
 
 
-_RUNS: dict[str, Run] = {}
+class RunCache:
+    """Diagnosed worlds by key, kept for one test session (a session fixture holds it, see conftest):
+    each world is diagnosed once, whichever test asks first."""
 
+    def __init__(self) -> None:
+        self._runs: dict[str, Run] = {}
 
-def cached(key: str, make: Callable[[], Run]) -> Run:
-    """Each world is diagnosed once per test session, whichever test asks first."""
-    if key not in _RUNS:
-        _RUNS[key] = make()
-    return _RUNS[key]
+    def get(self, key: str, make: Callable[[], Run]) -> Run:
+        if key not in self._runs:
+            self._runs[key] = make()
+        return self._runs[key]
 
+    def warm(self, jobs: Mapping[str, Callable[[], Run]], workers: int = 4) -> None:
+        """Diagnose the worlds not yet here a few at a time: each run mostly waits on loopback I/O
+        (its own sandbox, its own gateway), so a handful overlap well even on two cores. A run
+        that raises is left out, so that the test asking for it runs it and shows the error."""
+        from concurrent.futures import ThreadPoolExecutor
 
-def warm(jobs: Mapping[str, Callable[[], Run]], workers: int = 4) -> None:
-    """Diagnose the worlds not yet cached a few at a time: each run mostly waits on loopback
-    I/O (its own sandbox, its own gateway), so a handful overlap well even on two cores. A run
-    that raises is left out, so that the test asking for it runs it and shows the error."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    todo = {k: make for k, make in jobs.items() if k not in _RUNS}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="case") as pool:
-        futures = {k: pool.submit(make) for k, make in todo.items()}
-    for k, fut in futures.items():
-        if fut.exception() is None:
-            _RUNS[k] = fut.result()
+        todo = {k: make for k, make in jobs.items() if k not in self._runs}
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="case") as pool:
+            futures = {k: pool.submit(make) for k, make in todo.items()}
+        for k, fut in futures.items():
+            if fut.exception() is None:
+                self._runs[k] = fut.result()
 
 
 _CHECK_CRASH = re.compile(r"^check \S+ could not decide: ")
@@ -877,15 +879,10 @@ def loopback_only(proxy: str | None = None) -> Any:
 # --------------------------------------------------------------------------- seed scenarios
 
 
-_SCENARIOS: dict[str, World] = {}
-
-
 def scenario_data(name: str) -> World:
-    """A built-in scenario as plain data (expectations kept, as shipped); a private copy."""
-    if name not in _SCENARIOS:
-        with scenario_path(name).open(encoding="utf-8") as fh:
-            _SCENARIOS[name] = yaml.load(fh, Loader=_YAML_LOADER)  # noqa: S506 - a SafeLoader
-    return copy.deepcopy(_SCENARIOS[name])
+    """A built-in scenario as plain data (expectations kept, as shipped); a fresh copy each call."""
+    with scenario_path(name).open(encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=_YAML_LOADER)  # noqa: S506 - a SafeLoader
 
 
 def seed_key(name: str) -> str:

@@ -6,10 +6,17 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from cases import RunCache
 
 from troubleshooter.world import World, load_world
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def runs() -> RunCache:
+    """Worlds diagnosed once per test session (per xdist worker), shared by the modules that ask."""
+    return RunCache()
 
 
 @pytest.fixture

@@ -20,13 +20,12 @@ from cases import (
     PN,
     Case,
     Run,
+    RunCache,
     _w,
     add_log,
-    cached,
     internal_errors,
     loopback_only,
     run_world,
-    warm,
 )
 
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES
@@ -77,9 +76,9 @@ def _loopback() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def graph(_loopback: None) -> Any:
+def graph(_loopback: None, runs: RunCache) -> Any:
     g = load_graph()
-    warm({_key(c): _job(c, g) for c in CASES})
+    runs.warm({_key(c): _job(c, g) for c in CASES})
     return g
 
 
@@ -91,8 +90,8 @@ def _job(case: Case, graph: Any) -> Any:
     return lambda: run_world(case.world(), graph, symptom=case.symptom, answers=case.answers)
 
 
-def run(case: Case, graph: Any) -> Run:
-    return cached(_key(case), _job(case, graph))
+def run(case: Case, graph: Any, runs: RunCache) -> Run:
+    return runs.get(_key(case), _job(case, graph))
 
 
 def _ids(cases: list[Case]) -> list[str]:
@@ -122,8 +121,8 @@ def test_every_catalog_id_has_a_case_and_a_near_miss() -> None:
 
 
 @pytest.mark.parametrize("case", HOLDS, ids=_ids(HOLDS))
-def test_cause_holds(case: Case, graph: Any) -> None:
-    d = run(case, graph).diagnosis
+def test_cause_holds(case: Case, graph: Any, runs: RunCache) -> None:
+    d = run(case, graph, runs).diagnosis
     assert d.cause_ids == list(case.causes), _explain(d)
     assert set(d.finding_ids) == set(case.findings), _explain(d)
     assert d.status == ("root-cause-found" if case.causes else "no-cause-found")
@@ -135,8 +134,8 @@ def test_cause_holds(case: Case, graph: Any) -> None:
 
 @pytest.mark.parametrize("case", [c for c in HOLDS if c.subject in SAYS],
                          ids=_ids([c for c in HOLDS if c.subject in SAYS]))
-def test_cause_says_what_tells_it_apart(case: Case, graph: Any) -> None:
-    d = run(case, graph).diagnosis
+def test_cause_says_what_tells_it_apart(case: Case, graph: Any, runs: RunCache) -> None:
+    d = run(case, graph, runs).diagnosis
     cause = next(c for c in d.causes if c.id == case.subject)
     for words in SAYS[case.subject]:
         assert words in cause.summary, f"{words!r} not in: {cause.summary}"
@@ -150,8 +149,8 @@ def test_cause_says_what_tells_it_apart(case: Case, graph: Any) -> None:
 
 @pytest.mark.parametrize("case", [c for c in HOLDS if c.entry in DB_LEVEL],
                          ids=_ids([c for c in HOLDS if c.entry in DB_LEVEL]))
-def test_db_level_symptoms_enter_mid_graph(case: Case, graph: Any) -> None:
-    d = run(case, graph).diagnosis
+def test_db_level_symptoms_enter_mid_graph(case: Case, graph: Any, runs: RunCache) -> None:
+    d = run(case, graph, runs).diagnosis
     assert d.symptom_source == "logs"
     path = d.walk.path
     checks = [n for n in path if n.startswith("check:")]
@@ -160,12 +159,12 @@ def test_db_level_symptoms_enter_mid_graph(case: Case, graph: Any) -> None:
         assert upstream not in path
 
 
-def test_answer_routes_the_question(graph: Any) -> None:
+def test_answer_routes_the_question(graph: Any, runs: RunCache) -> None:
     """The DSN lives in Secret Manager: the question is asked, and the answer is what decides."""
     for case_id, choice in (("app-uses-localhost-tcp+answer", "localhost-tcp"),
                             ("app-uses-localhost-tcp+answer~near", "unix-socket")):
         case = next(c for c in CASES if c.id == case_id)
-        d = run(case, graph).diagnosis
+        d = run(case, graph, runs).diagnosis
         step = d.walk.step("question:app-connection")
         assert step is not None and step.outcome == choice, d.walk.path
     unanswered = run_world(next(c for c in CASES if c.id == "app-uses-localhost-tcp+answer").world(),
@@ -178,8 +177,8 @@ def test_answer_routes_the_question(graph: Any) -> None:
 
 
 @pytest.mark.parametrize("case", NEAR, ids=_ids(NEAR))
-def test_near_miss_is_healthy(case: Case, graph: Any) -> None:
-    d = run(case, graph).diagnosis
+def test_near_miss_is_healthy(case: Case, graph: Any, runs: RunCache) -> None:
+    d = run(case, graph, runs).diagnosis
     assert d.cause_ids == [], _explain(d)
     assert case.subject not in d.finding_ids
     assert set(d.finding_ids) == set(case.findings), _explain(d)
@@ -196,9 +195,9 @@ def test_near_miss_is_healthy(case: Case, graph: Any) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
-def test_run_is_clean(case: Case, graph: Any) -> None:
+def test_run_is_clean(case: Case, graph: Any, runs: RunCache) -> None:
     """No probe or check crashed, every probe reported, nothing secret leaked into the JSON."""
-    r = run(case, graph)
+    r = run(case, graph, runs)
     d = r.diagnosis
     assert internal_errors(d) == []
     assert list(d.probes) == PROBE_IDS

@@ -21,14 +21,13 @@ from typing import Any, Iterator
 import pytest
 from cases import (
     Run,
-    cached,
+    RunCache,
     internal_errors,
     loopback_only,
     run_world,
     scenario_data,
     seed_job,
     seed_key,
-    warm,
 )
 
 from troubleshooter.engine.tree import load_graph
@@ -122,13 +121,13 @@ def _loopback() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def graph(_loopback: None) -> Any:
+def graph(_loopback: None, runs: RunCache) -> Any:
     g = load_graph()
     jobs: dict[str, Any] = {seed_key(s): seed_job(s, g) for s in SCENARIOS}
     jobs.update({f"denied:{c.id}": _denied_job(c, g) for c in DENIED})
     jobs.update({f"disabled:{s}": _disabled_job(s, g) for s in SCENARIOS})
     jobs.update({f"slow:{i}": _slow_job(s, f, g) for i, s, f, _ in SLOW})
-    warm(jobs, workers=6)
+    runs.warm(jobs, workers=6)
     return g
 
 
@@ -180,8 +179,8 @@ def _hidden_become_uncertain(r: Run, graph: Any, ids: list[str], words: tuple[st
 # --------------------------------------------------------------------------- 403 on each read
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in DENIED])
-def test_denied_read_never_crashes_nor_invents(case: Denied, graph: Any) -> None:
-    r = cached(f"denied:{case.id}", _denied_job(case, graph))
+def test_denied_read_never_crashes_nor_invents(case: Denied, graph: Any, runs: RunCache) -> None:
+    r = runs.get(f"denied:{case.id}", _denied_job(case, graph))
     _sound(r)
     d = r.diagnosis
     expect = _expect(case.scenario)
@@ -189,7 +188,7 @@ def test_denied_read_never_crashes_nor_invents(case: Denied, graph: Any) -> None
     assert set(d.finding_ids) <= set(expect["findings"]), d.finding_ids
     # The fault was really served when the clean run makes that call, and the run recorded the
     # denial (naming the permission) for the checks that needed the fact to explain themselves.
-    clean = cached(seed_key(case.scenario), seed_job(case.scenario, graph))
+    clean = runs.get(seed_key(case.scenario), seed_job(case.scenario, graph))
     if clean.called(case.api, case.method):
         assert any(c.status == "PERMISSION_DENIED" for c in r.called(case.api, case.method))
         recorded = [f.explain() for f in d.obs.failures.values()]
@@ -198,14 +197,14 @@ def test_denied_read_never_crashes_nor_invents(case: Denied, graph: Any) -> None
 
 # A denied read hides a fact: the checks that needed it must say uncertain, naming the permission.
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in DENIED])
-def test_denied_read_hidden_causes_are_uncertain(case: Denied, graph: Any) -> None:
-    r = cached(f"denied:{case.id}", _denied_job(case, graph))
+def test_denied_read_hidden_causes_are_uncertain(case: Denied, graph: Any, runs: RunCache) -> None:
+    r = runs.get(f"denied:{case.id}", _denied_job(case, graph))
     _hidden_become_uncertain(r, graph, _expect(case.scenario)["rootCauses"], (case.permission,))
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in DENIED])
-def test_denied_read_hidden_findings_are_uncertain(case: Denied, graph: Any) -> None:
-    r = cached(f"denied:{case.id}", _denied_job(case, graph))
+def test_denied_read_hidden_findings_are_uncertain(case: Denied, graph: Any, runs: RunCache) -> None:
+    r = runs.get(f"denied:{case.id}", _denied_job(case, graph))
     _hidden_become_uncertain(r, graph, _expect(case.scenario)["findings"], (case.permission,))
 
 
@@ -215,8 +214,8 @@ _SQLADMIN_WORDS = ("sqladmin.googleapis.com", "Cloud SQL Admin API")
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_sqladmin_disabled_may_add_only_its_own_cause(name: str, graph: Any) -> None:
-    r = cached(f"disabled:{name}", _disabled_job(name, graph))
+def test_sqladmin_disabled_may_add_only_its_own_cause(name: str, graph: Any, runs: RunCache) -> None:
+    r = runs.get(f"disabled:{name}", _disabled_job(name, graph))
     _sound(r)
     d = r.diagnosis
     expect = _expect(name)
@@ -227,15 +226,15 @@ def test_sqladmin_disabled_may_add_only_its_own_cause(name: str, graph: Any) -> 
 
 @pytest.mark.parametrize("name", [
     pytest.param(n) for n in SCENARIOS])
-def test_sqladmin_disabled_hidden_causes_are_uncertain(name: str, graph: Any) -> None:
-    r = cached(f"disabled:{name}", _disabled_job(name, graph))
+def test_sqladmin_disabled_hidden_causes_are_uncertain(name: str, graph: Any, runs: RunCache) -> None:
+    r = runs.get(f"disabled:{name}", _disabled_job(name, graph))
     _hidden_become_uncertain(r, graph, _expect(name)["rootCauses"], _SQLADMIN_WORDS)
 
 
 @pytest.mark.parametrize("name", [
     pytest.param(n) for n in SCENARIOS])
-def test_sqladmin_disabled_hidden_findings_are_uncertain(name: str, graph: Any) -> None:
-    r = cached(f"disabled:{name}", _disabled_job(name, graph))
+def test_sqladmin_disabled_hidden_findings_are_uncertain(name: str, graph: Any, runs: RunCache) -> None:
+    r = runs.get(f"disabled:{name}", _disabled_job(name, graph))
     _hidden_become_uncertain(r, graph, _expect(name)["findings"], _SQLADMIN_WORDS)
 
 
@@ -245,8 +244,8 @@ def test_sqladmin_disabled_hidden_findings_are_uncertain(name: str, graph: Any) 
 @pytest.mark.parametrize(("key", "scenario", "fault", "words"), SLOW, ids=[s[0] for s in SLOW])
 def test_slow_or_unavailable_api_costs_at_most_the_deadline(
     key: str, scenario: str, fault: dict[str, Any], words: str, graph: Any
-) -> None:
-    r = cached(f"slow:{key}", _slow_job(scenario, fault, graph))
+, runs: RunCache) -> None:
+    r = runs.get(f"slow:{key}", _slow_job(scenario, fault, graph))
     _sound(r)
     d = r.diagnosis
     expect = _expect(scenario)

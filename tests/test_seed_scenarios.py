@@ -11,13 +11,12 @@ from typing import Any, Iterator
 
 import pytest
 from cases import (
-    cached,
+    RunCache,
     internal_errors,
     loopback_only,
     scenario_data,
     seed_job,
     seed_key,
-    warm,
 )
 
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES, SYMPTOMS
@@ -49,14 +48,14 @@ def _loopback() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def graph(_loopback: None) -> Any:
+def graph(_loopback: None, runs: RunCache) -> Any:
     g = load_graph()
-    warm({seed_key(n): seed_job(n, g) for n in NAMES})
+    runs.warm({seed_key(n): seed_job(n, g) for n in NAMES})
     return g
 
 
-def diagnosed(name: str, graph: Any) -> Any:
-    return cached(seed_key(name), seed_job(name, graph)).diagnosis
+def diagnosed(name: str, graph: Any, runs: RunCache) -> Any:
+    return runs.get(seed_key(name), seed_job(name, graph)).diagnosis
 
 
 def test_every_scenario_has_a_headline_symptom() -> None:
@@ -65,9 +64,9 @@ def test_every_scenario_has_a_headline_symptom() -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_scenario_yields_its_expectation(name: str, graph: Any) -> None:
+def test_scenario_yields_its_expectation(name: str, graph: Any, runs: RunCache) -> None:
     expect = scenario_data(name)["expect"]
-    d = diagnosed(name, graph)
+    d = diagnosed(name, graph, runs)
     want = sorted(expect.get("rootCauses") or [], key=ROOT_CAUSES.index)
     assert want == list(expect.get("rootCauses") or []), "expect.rootCauses is not in catalog order"
     assert d.cause_ids == want, _explain(d)
@@ -77,8 +76,8 @@ def test_scenario_yields_its_expectation(name: str, graph: Any) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_symptom_is_detected_not_given(name: str, graph: Any) -> None:
-    d = diagnosed(name, graph)
+def test_symptom_is_detected_not_given(name: str, graph: Any, runs: RunCache) -> None:
+    d = diagnosed(name, graph, runs)
     for symptom in HEADLINE[name]:
         assert symptom in d.symptoms, (d.symptoms, d.symptom_source)
     expected_source = {"unknown": "default", "deploy-not-ready": ("logs", "config")}
@@ -88,8 +87,8 @@ def test_symptom_is_detected_not_given(name: str, graph: Any) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_json_output_has_the_contract_shape(name: str, graph: Any) -> None:
-    d = diagnosed(name, graph)
+def test_json_output_has_the_contract_shape(name: str, graph: Any, runs: RunCache) -> None:
+    d = diagnosed(name, graph, runs)
     out = json.loads(json.dumps(d.to_json()))  # serialisable as it is
     t = scenario_data(name)["target"]
     kind = "job" if "job" in t else "service"
