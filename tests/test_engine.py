@@ -107,6 +107,9 @@ def test_the_workspace_serves_a_scenario_by_name_and_closes_it(graph):
     try:
         assert workspace.sandboxed and workspace.world_target is not None
         assert workspace.target().name == workspace.world_target.name  # the world fills in the flags
+        assert workspace.gateway.list_services(workspace.world_target.project, workspace.world_target.region)
     finally:
         workspace.close()
-    assert workspace.sandbox is not None and workspace.sandbox.call_count >= 0
+    assert workspace.sandbox is not None
+    with pytest.raises(RuntimeError, match="not running"):
+        workspace.sandbox.endpoints  # stopped with the workspace
