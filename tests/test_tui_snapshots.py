@@ -12,6 +12,7 @@ from troubleshooter.tui.autopilot import (
     at_scenarios,
     at_symptoms,
     at_walk,
+    on,
     settle,
 )
 from troubleshooter.tui.launch import Launch
@@ -44,7 +45,11 @@ async def walk(app: TroubleshooterApp, pilot: Any) -> None:
 
 async def confirm(app: TroubleshooterApp, pilot: Any) -> None:
     await at_causes(app, pilot)
-    await pilot.press("a")
+    # The result has been drawn with its plan (the apply button shows only then): the screen under
+    # the modal is then the same in every run.
+    await settle(app, pilot, lambda: app.screen.query_one("#apply-fix").display)
+    await pilot.press("a")   # the screen asks; the app's navigation shows the modal a message later
+    await settle(app, pilot, lambda: on(app, "ConfirmFixModal"))
 
 
 async def learn(app: TroubleshooterApp, pilot: Any) -> None:
