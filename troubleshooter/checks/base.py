@@ -17,7 +17,7 @@ class Check:
     id: str                         # what it asks and why is in the decision tree's check node
     produces: str | None            # the root-cause or finding id it can report (None for routing)
     # The probes whose facts it reads: the live walk keeps it pending until they finish
-    # (tests/test_check_probes.py holds this against what `judge` really reads).
+    # (tests/unit/test_check_probes.py holds this against what `judge` really reads).
     probes: tuple[str, ...]
     judge: Callable[[Facts], CheckResult]
 

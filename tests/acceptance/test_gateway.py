@@ -12,7 +12,7 @@ from troubleshooter.gateway import Endpoints, Gateway
 from troubleshooter.sandbox import Sandbox
 from troubleshooter.world import load_world
 
-FIXTURE = Path(__file__).parent / "fixtures" / "world.json"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "world.json"
 P, R, S = "telepay-459221", "us-central1", "gcdonationhandler-10-26"
 
 

@@ -49,7 +49,8 @@ async def confirm(app: TroubleshooterApp, pilot: Any) -> None:
     # the modal is then the same in every run.
     await settle(app, pilot, lambda: app.screen.query_one("#apply-fix").display)
     await pilot.press("a")   # the screen asks; the app's navigation shows the modal a message later
-    await settle(app, pilot, lambda: on(app, "ConfirmFixModal"))
+    await settle(app, pilot, lambda: on(app, "ConfirmFixModal") and app.focused is not None
+                 and app.focused.id == "confirm-cancel")
 
 
 async def learn(app: TroubleshooterApp, pilot: Any) -> None:

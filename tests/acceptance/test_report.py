@@ -1,5 +1,5 @@
 """RCA report: golden files for every built-in scenario (before and after fixes), CommonMark and
-mermaid structure. Regenerate the golden files with UPDATE_GOLDEN=1 pytest tests/test_report.py."""
+mermaid structure. Regenerate the golden files with UPDATE_GOLDEN=1 pytest tests/acceptance/test_report.py."""
 
 from __future__ import annotations
 

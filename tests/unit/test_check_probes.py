@@ -1,7 +1,7 @@
 """Each check's declared probes are the ones whose facts it reads (the live walk waits on them).
 
 The read model notes, for every read, the probe that wrote the fact (`Facts.reads`). Every check
-is run on every observation set of tests/test_checks.py (each check's ok / failed / uncertain
+is run on every observation set of tests/unit/test_checks.py (each check's ok / failed / uncertain
 worlds, so also the others'), and on what the real probes gathered from a few sandbox worlds: it
 may read only what it declares, and everything it declares must be read somewhere.
 """

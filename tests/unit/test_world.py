@@ -12,7 +12,7 @@ import yaml
 from troubleshooter.errors import BadInput
 from troubleshooter.world import World, load_world, load_world_text, parse_rfc3339
 
-FIXTURE = Path(__file__).parent / "fixtures" / "world.json"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "world.json"
 NOW = datetime(2025, 11, 13, 21, 0, 0, tzinfo=timezone.utc)
 
 

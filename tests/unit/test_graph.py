@@ -14,7 +14,7 @@ from troubleshooter.engine.tree import load_graph
 from troubleshooter.errors import BadInput
 from troubleshooter.graph import build_graph, parse_tree, to_dot, to_mermaid, trees_dir
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "root-causes.md"
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "root-causes.md"
 TREE = trees_dir() / "cloudrun-cloudsql.yaml"
 
 
