@@ -22,7 +22,10 @@ TELEPAY = "telepay-missing-attachment"
 
 
 def demo(scenario: str | None = TELEPAY, **kw: Any) -> TroubleshooterApp:
-    return TroubleshooterApp(Launch(demo=True, scenario=scenario, **kw))
+    app = TroubleshooterApp(Launch(demo=True, scenario=scenario, **kw))
+    # A tooltip shows after the pointer rests 0.5 s: on a loaded machine a snapshot may catch one.
+    app.TOOLTIP_DELAY = 3600.0
+    return app
 
 
 def steady(drive: Callable[[TroubleshooterApp, Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
