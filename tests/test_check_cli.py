@@ -196,3 +196,14 @@ def test_github_annotations_escape_workflow_command_syntax():
            "verdict": "root-causes", "findings": [], "uncertain": [],
            "rootCauses": [{"id": "x", "summary": "100%\nnext", "fix": {"commands": []}}]}
     assert github(doc) == "::error file=a%2Cb%3Ac.yaml,title=x::service s: 100%25%0Anext\n"
+
+
+def test_the_readme_cloud_build_example_is_read_as_documented(tmp_path):
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Cloud Build, as the step")[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    file = tmp_path / "cloudbuild.yaml"
+    file.write_text(block, encoding="utf-8")
+    definition = load(str(file), project="p", select="my-service")
+    assert (definition.kind, definition.name, definition.region) == ("service", "my-service", "us-central1")
+    volumes = definition.revise(None)["template"]["volumes"]
+    assert volumes == [{"name": "cloudsql", "cloudSqlInstance": {"instances": ["p:us-central1:db"]}}]
