@@ -53,6 +53,8 @@ def test_every_scenario_validates(monkeypatch, capsys, schema_doc, scenario):
     assert not model.model_extra, f"to_json writes keys the output model does not name: {model.model_extra}"
     for cause in model.rootCauses:
         assert not cause.model_extra and not cause.fix.model_extra
+    # ... and dumps it back byte for byte: what the MCP tools return is what `diagnose` prints.
+    assert model.model_dump(mode="json", by_alias=True) == doc
 
 
 def test_schema_rejects_what_the_contract_forbids(schema_doc):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from troubleshooter.catalog import FINDINGS, ROOT_CAUSES, SYMPTOMS
 
@@ -24,6 +24,17 @@ _FINDING_IDS = ", ".join(FINDINGS)
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Dumped as the commands write it: an optional field that is unset is absent, not null
+        # (the MCP tools' structured content is then the very JSON `diagnose` prints).
+        out = handler(self)
+        for name, info in type(self).model_fields.items():
+            key = info.serialization_alias or info.alias or name
+            if not info.is_required() and info.default is None and out.get(key, 0) is None:
+                del out[key]
+        return out
 
 
 class TargetOut(_Out):
@@ -74,7 +85,7 @@ class ProbeOut(_Out):
     id: str
     outcome: ProbeOutcome
     durationMs: int
-    error: str | None = None
+    error: str | None
 
 
 class SignalOut(_Out):
