@@ -123,6 +123,19 @@ def test_the_live_v2_resource_as_a_definition_finds_what_diagnose_finds(monkeypa
     assert (code, causes(doc), doc["definition"]["format"]) == (1, ["cloudsql-not-attached"], "v2")
 
 
+def test_a_first_deploy_is_judged_from_the_command_alone(monkeypatch, capsys, tmp_path):
+    """No such service yet: the command is the whole definition; the project's IAM is still live."""
+    file = tmp_path / "deploy.sh"
+    command = ("gcloud run deploy brand-new-svc --image=gcr.io/telepay-459221/x:1 --region=us-central1 "
+               "--add-cloudsql-instances=telepaypsql --set-env-vars=CLOUD_SQL_CONNECTION_NAME=" + TELEPAY_CN)
+    file.write_text(command, encoding="utf-8")
+    code, doc = check_json(monkeypatch, capsys, file, TELEPAY)
+    assert (code, causes(doc), doc["target"]["service"]) == (0, [], "brand-new-svc")  # default SA holds the role
+    file.write_text(command + " --service-account=donations@telepay-459221.iam.gserviceaccount.com", encoding="utf-8")
+    code, doc = check_json(monkeypatch, capsys, file, TELEPAY)
+    assert (code, causes(doc)) == (1, ["missing-cloudsql-client-role"])
+
+
 def test_check_output_validates_against_the_schema(monkeypatch, capsys):
     schema = json.loads(CliRunner().invoke(cli, ["schema", "--output-of", "diagnose"]).output)
     _, doc = check_json(monkeypatch, capsys, FIXTURES / "telepay-export.yaml", TELEPAY)
