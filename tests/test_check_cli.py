@@ -123,6 +123,18 @@ def test_the_live_v2_resource_as_a_definition_finds_what_diagnose_finds(monkeypa
     assert (code, causes(doc), doc["definition"]["format"]) == (1, ["cloudsql-not-attached"], "v2")
 
 
+def test_settings_hidden_in_secrets_are_inconclusive_until_answered(monkeypatch, capsys, tmp_path):
+    hidden = edited(tmp_path, "telepay-export.yaml",
+                    "        - name: CLOUD_SQL_CONNECTION_NAME\n          value: telepay-459221:us-central1:telepaypsql\n",
+                    "        - name: DATABASE_HOST_SECRET\n          valueFrom:\n            secretKeyRef:\n"
+                    "              key: latest\n              name: DATABASE_HOST_SECRET\n")
+    code, doc = check_json(monkeypatch, capsys, hidden, TELEPAY)
+    assert (code, doc["verdict"], causes(doc)) == (4, "inconclusive", [])
+    assert "check:attachment" in [u["check"] for u in doc["uncertain"]]
+    code, doc = check_json(monkeypatch, capsys, hidden, TELEPAY, "--answer", "app-connection=unix-socket")
+    assert (code, causes(doc)) == (1, ["cloudsql-not-attached"])
+
+
 def test_a_first_deploy_is_judged_from_the_command_alone(monkeypatch, capsys, tmp_path):
     """No such service yet: the command is the whole definition; the project's IAM is still live."""
     file = tmp_path / "deploy.sh"
