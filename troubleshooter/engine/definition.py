@@ -93,21 +93,21 @@ class DefinitionGateway:
                 return None  # a first deploy: the definition is the whole resource
             raise
 
+    def _is_target(self, project: str, region: str, name: str) -> bool:
+        t = self._target
+        return (project, region, name) == (t.project, t.region, t.name)
+
     def get_service(self, project: str, region: str, service: str) -> Resource:
-        live = self._live(lambda: self._gateway.get_service(project, region, service))
-        if (project, region, service) != (self._target.project, self._target.region, self._target.name):
-            if live is None:
-                raise ApiFailure("not-found", api="run", method="services.get", resource=service)
-            return live
-        return self._judged(live)
+        read = lambda: self._gateway.get_service(project, region, service)  # noqa: E731
+        if self._target.kind != "service" or not self._is_target(project, region, service):
+            return read()
+        return self._judged(self._live(read))
 
     def get_job(self, project: str, region: str, job: str) -> Resource:
-        live = self._live(lambda: self._gateway.get_job(project, region, job))
-        if (project, region, job) != (self._target.project, self._target.region, self._target.name):
-            if live is None:
-                raise ApiFailure("not-found", api="run", method="jobs.get", resource=job)
-            return live
-        return self._judged(live)
+        read = lambda: self._gateway.get_job(project, region, job)  # noqa: E731
+        if self._target.kind != "job" or not self._is_target(project, region, job):
+            return read()
+        return self._judged(self._live(read))
 
     def get_revision(self, name: str) -> Resource:
         if name != self._revision:
