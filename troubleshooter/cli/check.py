@@ -19,6 +19,7 @@ from troubleshooter.cli.options import TargetFlags, answer_option, target_option
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Diagnosis
     from troubleshooter.engine.definition import Definition
+    from troubleshooter.engine.troubleshooting import Troubleshooting
 
 FORMATS = ("text", "json", "github", "markdown")
 EXIT = {"root-causes": 1, "healthy": 0, "inconclusive": 4, "unexplained": 4}
@@ -70,7 +71,8 @@ def as_json(diagnosis: "Diagnosis", definition: "Definition") -> dict[str, Any]:
     return redact_obj(doc)
 
 
-def render(diagnosis: "Diagnosis", definition: "Definition", fmt: str, engine: Any) -> str:
+def render(diagnosis: "Diagnosis", definition: "Definition", fmt: str, engine: "Troubleshooting") -> str:
+    """The check's result in one of FORMATS (each passes the redaction boundary)."""
     if fmt == "json":
         return json.dumps(as_json(diagnosis, definition), indent=2) + "\n"
     if fmt == "github":
