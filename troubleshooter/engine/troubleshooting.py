@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from troubleshooter.diagnosis import Diagnosis, Reported
+from troubleshooter.engine.definition import Definition, judge_definition
 from troubleshooter.engine.run import DiagnosisRun, diagnose
 from troubleshooter.engine.workspace import Workspace
 from troubleshooter.errors import BadInput, CloudUnreachable
@@ -70,6 +71,13 @@ class Troubleshooting:
         found = diagnose(self.target, self.workspace.gateway, self.workspace.graph, symptom=symptom,
                          answers=self.session.answers, listener=listener,
                          log_window_minutes=log_window_minutes)
+        self.session.add_diagnosis(found)
+        return found
+
+    def check(self, definition: Definition) -> Diagnosis:
+        """Judge a definition not yet deployed as if it served (engine/definition.py); kept like a run."""
+        found = judge_definition(self.target, self.workspace.gateway, self.workspace.graph, definition,
+                                 answers=self.session.answers)
         self.session.add_diagnosis(found)
         return found
 
