@@ -20,7 +20,7 @@ from troubleshooter.cli.check import github
 from troubleshooter.cli.definition import load
 from troubleshooter.scenarios import scenario_path
 
-FIXTURES = Path(__file__).parent / "fixtures" / "check"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "check"
 TELEPAY = "telepay-missing-attachment"
 SALEOR = "saleor-job-open-network"
 TELEPAY_CN = "telepay-459221:us-central1:telepaypsql"
@@ -224,7 +224,7 @@ def test_github_annotations_escape_workflow_command_syntax():
 
 
 def test_the_readme_cloud_build_example_is_read_as_documented(tmp_path):
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     block = readme.split("Cloud Build, as the step")[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     file = tmp_path / "cloudbuild.yaml"
     file.write_text(block, encoding="utf-8")
