@@ -6,11 +6,11 @@ import sys
 
 import click
 
-from troubleshooter.cli import diagnose, fix, graph, sandbox, tui
+from troubleshooter.cli import diagnose, fix, graph, sandbox, train, tui
 from troubleshooter.errors import BadInput, CloudUnreachable
 
 cli = tui.cli
-for command in (tui.demo, diagnose.diagnose, fix.fix, graph.graph, sandbox.sandbox):
+for command in (tui.demo, train.train, diagnose.diagnose, fix.fix, graph.graph, sandbox.sandbox):
     cli.add_command(command)
 
 

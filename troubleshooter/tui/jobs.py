@@ -44,7 +44,18 @@ def list_scenarios(post: Post) -> None:
     from troubleshooter.scenarios import list_scenarios as listed
     from troubleshooter.scenarios import scenario_description
 
-    post(m.ScenariosListed([(info, scenario_description(info.path)) for info in listed()]))
+    from troubleshooter.scenarios import scenario_resolution
+
+    infos = listed()
+    post(m.ScenariosListed([(info, scenario_description(info.path)) for info in infos],
+                           {info.name: scenario_resolution(info.path) for info in infos}))
+
+
+def prepare_drill(post: Post, name: str, graph: "DecisionGraph | None" = None) -> None:
+    """Diagnose scenario `name` once on its own sandbox (closed after): the drill's answers."""
+    from troubleshooter.training import prepare
+
+    post(m.DrillPrepared(prepare(name, graph)))
 
 
 def open_workspace(post: Post, world: str | None, latency: float = 0.0, graph: "DecisionGraph | None" = None) -> None:

@@ -11,18 +11,22 @@ from troubleshooter.tui import messages as m
 from troubleshooter.tui.screens.causes import CausesScreen
 from troubleshooter.tui.screens.choose import ChooseValueModal
 from troubleshooter.tui.screens.confirm import ConfirmFixModal
+from troubleshooter.tui.screens.debrief import DebriefScreen
 from troubleshooter.tui.screens.help import HelpScreen
 from troubleshooter.tui.screens.learn import LearnScreen
+from troubleshooter.tui.screens.name_causes import NameCausesModal
 from troubleshooter.tui.screens.progress import FixProgressScreen
 from troubleshooter.tui.screens.scenario import ScenarioScreen
 from troubleshooter.tui.screens.symptom import SymptomList, SymptomScreen
 from troubleshooter.tui.screens.target import TargetScreen
+from troubleshooter.tui.screens.train import TrainScreen
 from troubleshooter.tui.screens.walk import WalkScreen
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
     from troubleshooter.fixes.base import FixPlan
+    from troubleshooter.tui.launch import Launch
     from troubleshooter.tui.state import RunState
 
 
@@ -35,17 +39,20 @@ class Navigator:
         screen_stack: list[Screen[Any]]
         state: RunState | None
         graph: Any
+        launch: Launch
 
         def push_screen(self, *args: Any, **kwargs: Any) -> Any: ...
         def notify(self, *args: Any, **kwargs: Any) -> None: ...
         def apply(self, cause: str, plan: FixPlan) -> None: ...
         def plan_with(self, cause: str, options: dict[str, str]) -> None: ...
         def bump(self) -> None: ...
+        def pop_screen(self) -> Any: ...
+        def list_scenarios(self) -> None: ...
 
     # -- the app's own moves ----------------------------------------------------------
 
     def show_scenarios(self) -> None:
-        self.push_screen(ScenarioScreen())
+        self.push_screen(ScenarioScreen(train=self.launch.train))
 
     def show_picker(self, values: dict[str, str | None]) -> None:
         self.push_screen(TargetScreen(values))
@@ -99,6 +106,46 @@ class Navigator:
     def on_fix_confirm_wanted(self, message: m.FixConfirmWanted) -> None:
         self.confirm_fix(message.cause, message.title, message.plan)
 
+    # -- training ---------------------------------------------------------------------
+
+    def show_drill(self, drill: Any) -> None:
+        """A fresh try at `drill` (the incident first, no check run yet)."""
+        from troubleshooter.training import Attempt
+
+        while isinstance(self.screen, (TrainScreen, DebriefScreen)):
+            self.pop_screen()
+        self.push_screen(TrainScreen(drill, Attempt()))
+
+    def on_naming_wanted(self, message: m.NamingWanted) -> None:
+        attempt = message.attempt
+
+        def named(causes: list[str] | None) -> None:
+            if causes:
+                attempt.named = causes
+                self.post_message(m.DebriefWanted(message.drill, attempt))  # type: ignore[attr-defined]
+
+        self.push_screen(NameCausesModal(message.drill.catalog, attempt.named), named)
+
+    def on_debrief_wanted(self, message: m.DebriefWanted) -> None:
+        from troubleshooter.training import Progress, debrief
+
+        result = debrief(message.drill, message.attempt)
+        progress = Progress()
+        progress.record(message.drill.name, result.solved)
+        while isinstance(self.screen, TrainScreen):
+            self.pop_screen()
+        self.push_screen(DebriefScreen(message.drill, message.attempt, result, progress.summary()))
+
+    def on_retry_wanted(self, message: m.RetryWanted) -> None:
+        self.show_drill(message.drill)
+
+    def on_scenarios_wanted(self, _message: m.ScenariosWanted) -> None:
+        while isinstance(self.screen, (TrainScreen, DebriefScreen)):
+            self.pop_screen()
+        if not isinstance(self.screen, ScenarioScreen):
+            self.show_scenarios()
+            self.list_scenarios()
+
     # -- global actions that open a screen ---------------------------------------------
 
     def action_help(self) -> None:
@@ -108,6 +155,7 @@ class Navigator:
                 ("symptoms", SymptomList.BINDINGS + SymptomScreen.BINDINGS),
                 ("walk", WalkScreen.BINDINGS),
                 ("root causes", CausesScreen.BINDINGS),
+                ("training", TrainScreen.BINDINGS + NameCausesModal.BINDINGS + DebriefScreen.BINDINGS),
             ]))
 
     def action_graph(self) -> None:

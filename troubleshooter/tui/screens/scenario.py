@@ -1,4 +1,5 @@
-"""ScenarioScreen: the built-in demo scenarios, each with its story; choosing one starts the sandbox."""
+"""ScenarioScreen: the built-in scenarios, each with its story only (the resolution on demand, in the
+demo); choosing one starts the sandbox, or, in training, the drill."""
 
 from __future__ import annotations
 
@@ -31,15 +32,26 @@ class ScenarioScreen(Screen[None]):
     """Pick a scenario: a real incident replayed by the sandbox (no Google account needed)."""
 
     AUTO_FOCUS = "#scenario-list"
+    BINDINGS = [
+        Binding("t", "train", "Train", id="train-scenario",
+                tooltip="Train on the highlighted incident: you choose the checks and name the cause"),
+        Binding("v", "reveal", "Answer", id="reveal-resolution",
+                tooltip="Show or hide what the tool finds in the highlighted scenario (its resolution)"),
+    ]
 
-    def __init__(self) -> None:
+    def __init__(self, train: bool = False) -> None:
         super().__init__()
+        self.train = train
+        self.revealed = False
         self.scenarios: list[tuple["ScenarioInfo", str]] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("[b]Demo[/b]: choose a scenario. Each one replays a real incident in a local sandbox "
-                     "that speaks Google's APIs.", id="scenario-head", classes="screen-head")
+        yield Static("[b]Training[/b]: choose an incident. You run the checks and name the cause; the "
+                     "debrief compares your path with the graph's." if self.train else
+                     "[b]Demo[/b]: choose a scenario. Each one replays a real incident in a local sandbox "
+                     "that speaks Google's APIs (t trains on it instead).", id="scenario-head",
+                     classes="screen-head")
         with Horizontal(classes="panes"):
             yield ScenarioList(id="scenario-list", classes="pane-left")
             with VerticalScroll(id="scenario-story", classes="pane-right"):
@@ -61,11 +73,35 @@ class ScenarioScreen(Screen[None]):
         options.focus()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        index = event.option_index
-        if 0 <= index < len(self.scenarios):
+        self.revealed = False
+        self.show_story(event.option_index)
+
+    def show_story(self, index: int | None) -> None:
+        """The story only; the resolution (the cause and fix) below it once revealed, in the demo."""
+        if index is not None and 0 <= index < len(self.scenarios):
             info, text = self.scenarios[index]
-            self.query_one("#scenario-text", Markdown).update(f"## {info.title}\n\n{text}")
+            resolution = getattr(self.app, "resolutions", {}).get(info.name, "")
+            shown = f"## {info.title}\n\n{text}"
+            if self.revealed and resolution:
+                shown += f"\n\n## What the tool finds\n\n{resolution}"
+            elif resolution and not self.train:
+                shown += "\n\n*v shows what the tool finds; t trains on it without the answer.*"
+            self.query_one("#scenario-text", Markdown).update(shown)
             self.query_one("#scenario-story", VerticalScroll).scroll_home(animate=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reveal":
+            return not self.train  # training never shows the answer before the debrief
+        return True
+
+    def action_reveal(self) -> None:
+        self.revealed = not self.revealed
+        self.show_story(self.query_one(OptionList).highlighted)
+
+    def action_train(self) -> None:
+        index = self.query_one(OptionList).highlighted
+        if index is not None and 0 <= index < len(self.scenarios):
+            self.post_message(m.TrainingWanted(self.scenarios[index][0].name))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
