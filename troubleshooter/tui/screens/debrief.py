@@ -72,14 +72,16 @@ class DebriefScreen(Screen[None]):
                 f"[$text-muted]{drill.check(n).calls} calls{'' if n in on_path else ' · off the graph’s path'}[/]"
                 for i, n in enumerate(self.attempt.ran, 1)] or ["  [$text-muted](no check run)[/]"]
         graph = [f"  {i}. {glyph(drill.check(n).outcome)} {escape(drill.check(n).title)}"
-                 f"{'' if n in self.attempt.ran else ' [$text-muted]· you skipped it[/]'}"
+                 f"{'' if n in self.attempt.ran else ' [$text-muted]· you did not run it[/]'}"
                  for i, n in enumerate(drill.path, 1)]
         extra = ", ".join(f"{escape(drill.check(n).title)} ({calls})" for n, calls in r.extra)
         cost = (f"[b]API calls[/b] you: {r.calls_spent} · the graph's walk: {r.calls_path}"
                 + (f" · off the path: {r.calls_wasted} ({extra})" if r.extra else " · no check off the path")
                 + "\n[$text-muted]Each check counted alone: the calls its probes make on the sandbox.[/]")
+        why = ("[$text-muted]The graph runs upstream checks first: each one that passes rules a cause out "
+               "before a later check could be misread.[/]")
         return "\n".join(["[b]Your checks[/b]", *mine, "",
-                          f"[b]The graph's walk[/b] from {escape(symptoms)}, up to its last cause", *graph, "",
+                          f"[b]The graph's walk[/b] from {escape(symptoms)}, up to its last cause", *graph, why, "",
                           cost])
 
     def incident_cost(self) -> str:
@@ -103,6 +105,11 @@ class DebriefScreen(Screen[None]):
                 lines += [f"  • {escape(p)}" for p in item.prevention]
             lines.append("")
         return "\n".join(lines).rstrip() or "[b]Fix[/b]\n  [$text-muted]Nothing to fix.[/]"
+
+    def selected_command(self) -> str | None:
+        """What the app's copy key copies here: the fix commands of the causes that hold."""
+        commands = [c for item in self.drill.causes for c in item.commands]
+        return "\n".join(commands) or None
 
     def action_retry(self) -> None:
         self.post_message(m.RetryWanted(self.drill))

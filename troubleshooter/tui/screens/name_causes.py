@@ -17,7 +17,12 @@ class CauseChoices(SelectionList[str]):
 
     BINDINGS = [
         Binding("d", "done", "Done", id="name-done", tooltip="Name the ticked causes and see the debrief"),
+        Binding("slash", "search", "Search", id="name-search-again", key_display="/",
+                tooltip="Back to the search box, to find another cause (your ticks are kept)"),
     ]
+
+    def action_search(self) -> None:
+        self.screen.query_one(Input).focus()
 
     def action_done(self) -> None:
         screen = self.screen
@@ -40,7 +45,8 @@ class NameCausesModal(ModalScreen[list[str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="name-body", classes="modal-body") as body:
             body.border_title = "Name the root causes"
-            yield Static("Type to search, enter goes to the list; space ticks every cause you think holds; d when done.",
+            yield Static("Type to search, enter goes to the list; space ticks each cause you think holds, / searches "
+                         "again, d when done.",
                          id="name-help")
             yield Input(placeholder="search causes…", id="name-search")
             yield CauseChoices(id="name-choices")

@@ -24,6 +24,11 @@ OUTCOME_WORDS = {"ok": "passed", "failed": "failed", "uncertain": "could not dec
                  "skipped": "does not apply here"}
 
 
+def visible(line: str) -> str:
+    r"""A log line with its carriage returns shown as \r (a terminal would swallow them)."""
+    return line.replace("\r", "\\r")
+
+
 class CheckList(OptionList):
     """The graph's checks; enter runs the highlighted one and reveals what it found."""
 
@@ -84,7 +89,8 @@ class TrainScreen(Screen[None]):
         drill = self.drill
         self.query_one("#train-story", Markdown).update(f"## The incident\n\n{drill.story}")
         symptoms = ", ".join(drill.symptom_titles) or "nothing in the logs points anywhere"
-        lines = "\n".join(f"  [$text-muted]{escape(line)}[/]" for line in drill.log_lines[:6])
+        # A carriage return hides in a terminal: show it, as the evidence does (the survey-bot's `\r`).
+        lines = "\n".join(f"  [$text-muted]{escape(visible(line))}[/]" for line in drill.log_lines[:6])
         self.query_one("#train-symptom", Static).update(
             f"[b]Symptom[/b] {escape(symptoms)}" + (f"\n[b]Log lines[/b] (redacted)\n{lines}" if lines else ""))
         for selector in ("#train-story", "#train-symptom"):
