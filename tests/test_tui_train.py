@@ -122,3 +122,23 @@ def test_train_list_shows_progress(argv: list[str], tmp_path: Any, monkeypatch: 
     assert "solved first try" in line
     assert "1 tried · 1 solved · 100% right on the first try" in result.output
     assert str(tmp_path) in result.output
+
+
+async def test_the_training_picker_marks_what_was_solved() -> None:
+    from troubleshooter.training import Progress
+
+    Progress().record(TELEPAY, solved=True)
+    app = train(None)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await at_scenarios(app, pilot)
+        prompt = str(app.screen.query_one("#scenario-list").get_option(TELEPAY).prompt)
+        assert "solved first try" in prompt
+
+
+def test_unreadable_progress_starts_afresh(tmp_path: Any) -> None:
+    from troubleshooter.training import Progress
+
+    (tmp_path / "training.json").write_text('{"scenarios": {"a": {"tries": "x", "firstTry": 3}}, ', "utf-8")
+    assert Progress(tmp_path).records == {}
+    (tmp_path / "training.json").write_text('{"scenarios": {"a": {"tries": "x", "firstTry": 3}}}', "utf-8")
+    assert Progress(tmp_path).records["a"].tries == 0 and Progress(tmp_path).first_try_accuracy is None

@@ -230,10 +230,20 @@ class Progress:
             raw = {}
         except (OSError, ValueError):
             raw = {}  # an unreadable file starts afresh rather than ending the lesson
-        for key, value in (raw.get("scenarios", {}) if isinstance(raw, dict) else {}).items():
+        scenarios = raw.get("scenarios", {}) if isinstance(raw, dict) else {}
+        for key, value in (scenarios if isinstance(scenarios, dict) else {}).items():
             if isinstance(value, dict):
-                self.records[str(key)] = Record(int(value.get("tries", 0)), bool(value.get("solved", False)),
-                                                value.get("firstTry"))
+                tries, first = value.get("tries", 0), value.get("firstTry")
+                self.records[str(key)] = Record(tries if isinstance(tries, int) else 0,
+                                                value.get("solved") is True,
+                                                first if isinstance(first, bool) else None)
+
+    def mark(self, scenario: str) -> str:
+        """A word for the scenario picker: solved first try, solved, tried, or nothing yet."""
+        rec = self.records.get(scenario)
+        if rec is None or not rec.tries:
+            return ""
+        return "solved first try" if rec.first_try else "solved" if rec.solved else "not solved yet"
 
     def record(self, scenario: str, solved: bool) -> Record:
         rec = self.records.setdefault(scenario, Record())

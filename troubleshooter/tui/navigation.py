@@ -129,9 +129,14 @@ class Navigator:
     def on_debrief_wanted(self, message: m.DebriefWanted) -> None:
         from troubleshooter.training import Progress, debrief
 
+        from troubleshooter.errors import BadInput
+
         result = debrief(message.drill, message.attempt)
         progress = Progress()
-        progress.record(message.drill.name, result.solved)
+        try:
+            progress.record(message.drill.name, result.solved)
+        except BadInput as exc:  # an unwritable data directory costs the record, not the lesson
+            self.notify(str(exc), title="Progress not saved", severity="warning")
         while isinstance(self.screen, TrainScreen):
             self.pop_screen()
         self.push_screen(DebriefScreen(message.drill, message.attempt, result, progress.summary()))

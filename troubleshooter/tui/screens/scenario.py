@@ -3,7 +3,7 @@ demo); choosing one starts the sandbox, or, in training, the drill."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -67,10 +67,30 @@ class ScenarioScreen(Screen[None]):
         if not listed or self.scenarios:
             return
         self.scenarios = listed
-        options.add_options([Option(f"[b]{escape(info.title)}[/b]\n[$text-muted]{escape(info.name)}[/]",
-                                    id=info.name) for info, _ in listed])
+        progress = None
+        if self.train:
+            from troubleshooter.training import Progress
+
+            progress = Progress()
+        options.add_options([Option(self.label(info, progress), id=info.name) for info, _ in listed])
         options.highlighted = 0
         options.focus()
+
+    def label(self, info: "ScenarioInfo", progress: Any = None) -> str:
+        mark = progress.mark(info.name) if progress is not None else ""
+        tail = f" · {mark}" if mark else ""
+        return f"[b]{escape(info.title)}[/b]\n[$text-muted]{escape(info.name)}{escape(tail)}[/]"
+
+    def on_screen_resume(self) -> None:
+        """In training, each incident says how the learner did on it (read from the progress file)."""
+        if not self.train or not self.scenarios:
+            return
+        from troubleshooter.training import Progress
+
+        progress = Progress()
+        options = self.query_one(OptionList)
+        for info, _ in self.scenarios:
+            options.replace_option_prompt(info.name, self.label(info, progress))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.revealed = False
