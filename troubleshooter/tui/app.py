@@ -180,6 +180,8 @@ class TroubleshooterApp(Navigator, App[None]):
     def train(self, name: str) -> None:
         """Diagnose scenario `name` once on its own sandbox; the drill comes back as DrillPrepared."""
         self.set_status(f"Preparing {name}…")
+        if len(self.screen_stack) > 1:  # from the picker (at start-up the splash says so already)
+            self.notify("One engine run on its sandbox, then it is yours.", title=f"Preparing {name}…")
         self.start(jobs.prepare_drill, name, self.graph, group="training", name=name)
 
     @on(m.DrillPrepared)
