@@ -25,7 +25,7 @@ from typing import Any, Awaitable, Callable
 
 from troubleshooter.scenarios import scenario_names
 from troubleshooter.tui.app import TroubleshooterApp
-from troubleshooter.tui.autopilot import at_causes, at_scenarios, at_symptoms, at_walk, settle
+from troubleshooter.tui.autopilot import at_causes, at_drill, at_scenarios, at_symptoms, at_walk, name_causes, settle
 from troubleshooter.tui.launch import Launch
 
 Drive = Callable[[TroubleshooterApp, Any], Awaitable[None]]
@@ -80,6 +80,20 @@ async def help_screen(app: TroubleshooterApp, pilot: Any) -> None:
     await pilot.press("question_mark")
 
 
+async def train_check(app: TroubleshooterApp, pilot: Any) -> None:
+    await at_drill(app, pilot)
+    await pilot.press("down", "down", "enter")
+
+
+async def train_debrief(app: TroubleshooterApp, pilot: Any) -> None:
+    await train_check(app, pilot)
+    await pilot.press("down", "down", "down", "down", "down", "enter")   # a detour: the socket length
+    await name_causes(app, pilot, "not attached")
+
+
+TRAIN = "train:"   # a scenario given as train:NAME is shot in training mode
+
+
 def plan(scenarios: list[str]) -> list[tuple[str, str | None, tuple[int, int], Drive]]:
     """(file stem, scenario or None for the picker, size, how to get there)."""
     shots: list[tuple[str, str | None, tuple[int, int], Drive]] = [
@@ -99,12 +113,17 @@ def plan(scenarios: list[str]) -> list[tuple[str, str | None, tuple[int, int], D
                   (f"{FIXABLE}-6-resolved", FIXABLE, BIG, fixed_causes),
                   ("learn-120x36", FIXABLE, BIG, learn),
                   ("learn-cause-120x36", FIXABLE, BIG, learn_cause),
-                  ("help-120x36", FIXABLE, BIG, help_screen)]
+                  ("help-120x36", FIXABLE, BIG, help_screen),
+                  ("train-1-check-120x36", TRAIN + FIXABLE, BIG, train_check),
+                  ("train-2-debrief-120x36", TRAIN + FIXABLE, BIG, train_debrief)]
     return shots
 
 
 async def shoot(scenario: str | None, size: tuple[int, int], drive: Drive) -> str:
-    app = TroubleshooterApp(Launch(demo=True, scenario=scenario))
+    if scenario and scenario.startswith(TRAIN):
+        app = TroubleshooterApp(Launch(train=True, scenario=scenario.removeprefix(TRAIN)))
+    else:
+        app = TroubleshooterApp(Launch(demo=True, scenario=scenario))
     async with app.run_test(size=size) as pilot:
         await drive(app, pilot)
         await settle(app, pilot)
@@ -180,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "screenshots")
     parser.add_argument("--scenario", action="append", help="Only these scenarios (default: all).")
+    parser.add_argument("--only", help="Only the shots whose file name starts with this.")
     args = parser.parse_args(argv)
     scenarios = args.scenario or scenario_names()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -190,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"PNG via {found[0]}")
     for stem, scenario, size, drive in plan(scenarios):
+        if args.only and not stem.startswith(args.only):
+            continue
         svg = asyncio.run(shoot(scenario, size, drive))
         (args.out / f"{stem}.svg").write_text(svg, encoding="utf-8")
         if found is not None:

@@ -83,3 +83,9 @@ def serve() -> Iterator[Any]:
 @pytest.fixture
 def sandbox_clients(serve: Any, fixture_world: World) -> tuple[Any, Clients]:
     return serve(fixture_world)
+
+
+@pytest.fixture(autouse=True)
+def _training_progress_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training progress never lands in the user's real data directory during tests."""
+    monkeypatch.setenv("TROUBLESHOOTER_DATA_DIR", str(tmp_path_factory.mktemp("progress")))

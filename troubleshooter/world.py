@@ -282,6 +282,21 @@ class Expect(_Model):
     findings: list[str] = Field(default_factory=list)
 
 
+class IncidentCost(_Model):
+    """One figure of what the real incident cost, with the write-up line it comes from."""
+
+    figure: str                    # "35+ builds", "17.5 hours"
+    source: str                    # the write-up's file name (shared/seeds/...)
+    quote: str                     # the line of the write-up that says so, verbatim
+
+
+class Resolution(_Model):
+    """A scenario's answer, kept apart from its story: training shows it only after the debrief."""
+
+    text: str = ""
+    cost: list[IncidentCost] = Field(default_factory=list)
+
+
 class World(_Model):
     """A world file: projects, Cloud Run and Cloud SQL resources, logs, faults, expectations."""
 
@@ -304,6 +319,7 @@ class World(_Model):
     log_entries: list[LogEntryDict] = Field(default_factory=list)
     faults: list[Fault] = Field(default_factory=list)
     expect: Expect | None = None
+    resolution: Resolution | None = None   # optional: what the story leaves out (the cause, the fix)
 
     def to_dict(self) -> dict[str, Any]:
         """The world in file format (camelCase keys), ready for JSON or YAML."""

@@ -91,3 +91,54 @@ def test_root_causes_read_only(snap_compare: Any) -> None:
 
 def test_learn(snap_compare: Any) -> None:
     assert snap_compare(demo(), terminal_size=(120, 36), run_before=steady(learn))
+
+
+# --------------------------------------------------------------------------- training
+
+
+def training() -> TroubleshooterApp:
+    return TroubleshooterApp(Launch(train=True, scenario=TELEPAY))
+
+
+async def train_check(app: TroubleshooterApp, pilot: Any) -> None:
+    from troubleshooter.tui.autopilot import at_drill
+
+    await at_drill(app, pilot)
+    await pilot.press("down", "down", "enter")   # the failed check: is the instance attached?
+
+
+async def train_naming(app: TroubleshooterApp, pilot: Any) -> None:
+    await train_check(app, pilot)
+    await pilot.press("n")
+    await settle(app, pilot, lambda: type(app.screen).__name__ == "NameCausesModal")
+    await pilot.press(*"attach", "enter", "space")
+
+
+async def train_debrief(app: TroubleshooterApp, pilot: Any) -> None:
+    from troubleshooter.tui.autopilot import name_causes
+
+    await train_check(app, pilot)
+    await pilot.press("up", "up", "enter")       # a check on the graph's path, run second
+    await name_causes(app, pilot, "not attached")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_train_incident(snap_compare: Any, size: tuple[int, int]) -> None:
+    from troubleshooter.tui.autopilot import at_drill
+
+    assert snap_compare(training(), terminal_size=size, run_before=steady(at_drill))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_train_check(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(training(), terminal_size=size, run_before=steady(train_check))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_train_naming(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(training(), terminal_size=size, run_before=steady(train_naming))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_train_debrief(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(training(), terminal_size=size, run_before=steady(train_debrief))

@@ -6,12 +6,12 @@ import sys
 
 import click
 
-from troubleshooter.cli import check, diagnose, fix, graph, mcp, sandbox, schema, tui
+from troubleshooter.cli import check, diagnose, fix, graph, mcp, sandbox, schema, train, tui
 from troubleshooter.errors import BadInput, CloudUnreachable
 
 cli = tui.cli
-for command in (tui.demo, diagnose.diagnose, fix.fix, graph.graph, sandbox.sandbox, schema.schema,
-                check.check, mcp.mcp):
+for command in (tui.demo, train.train, diagnose.diagnose, fix.fix, graph.graph, sandbox.sandbox,
+                schema.schema, check.check, mcp.mcp):
     cli.add_command(command)
 
 

@@ -92,3 +92,11 @@ def scenario_description(path: Path) -> str:
     with path.open(encoding="utf-8") as fh:
         data = yaml.load(fh, Loader=_Loader) or {}
     return str(data.get("description", "")).strip()
+
+
+def scenario_resolution(path: Path) -> str:
+    """The markdown resolution of a world file: its causes and fix (after a debrief, or on demand)."""
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.load(fh, Loader=_Loader) or {}
+    resolution = data.get("resolution")
+    return str(resolution.get("text", "")).strip() if isinstance(resolution, dict) else ""

@@ -63,6 +63,7 @@ class TroubleshooterApp(Navigator, App[None]):
         self.target: Target | None = None
         self.state: RunState | None = None
         self.scenarios: list[Any] = []
+        self.resolutions: dict[str, str] = {}
         self.choices: dict[str, tuple[list[tuple[str, str]], str]] = {}
         self.status = "Starting…"
         self._enabled: tuple[bool | None, ...] = ()
@@ -83,6 +84,14 @@ class TroubleshooterApp(Navigator, App[None]):
         self.call_after_refresh(self._start)
 
     def _start(self) -> None:
+        if self.launch.train:
+            self.start(jobs.load_graph, group="graph")
+            if self.launch.scenario:
+                self.train(self.launch.scenario)
+            else:
+                self.show_scenarios()
+                self.list_scenarios()
+            return
         if self.launch.needs_scenario:
             # The Learn view may be opened from the scenario picker: the graph comes first.
             self.start(jobs.load_graph, group="graph")
@@ -167,9 +176,29 @@ class TroubleshooterApp(Navigator, App[None]):
         self.maybe_begin()
         self.bump()
 
+    def list_scenarios(self) -> None:
+        self.start(jobs.list_scenarios, group="scenarios")
+
+    def train(self, name: str) -> None:
+        """Diagnose scenario `name` once on its own sandbox; the drill comes back as DrillPrepared."""
+        self.set_status(f"Preparing {name}…")
+        if len(self.screen_stack) > 1:  # from the picker (at start-up the splash says so already)
+            self.notify("One engine run on its sandbox, then it is yours.", title=f"Preparing {name}…")
+        self.start(jobs.prepare_drill, name, self.graph, group="training", name=name)
+
+    @on(m.DrillPrepared)
+    def drill_prepared(self, message: m.DrillPrepared) -> None:
+        self.set_status("Ready")
+        self.show_drill(message.drill)
+
+    @on(m.TrainingWanted)
+    def training_wanted(self, message: m.TrainingWanted) -> None:
+        self.train(message.name)
+
     @on(m.ScenariosListed)
     def scenarios_listed(self, message: m.ScenariosListed) -> None:
         self.scenarios = message.scenarios
+        self.resolutions = message.resolutions or {}
         self.bump()
 
     @on(m.ChoicesListed)
@@ -255,7 +284,7 @@ class TroubleshooterApp(Navigator, App[None]):
         if worker.group == "fix-apply" and self.state is not None:
             self.state.fix_log.append(f"failed: {text}")
             self.state.fix_result = worker.error
-        elif worker.group in ("backend", "graph"):
+        elif worker.group in ("backend", "graph", "training"):
             self.set_status(f"Could not start: {text}")
         elif worker.group == "picker":
             self.post_message(m.ChoicesListed(worker.name, [], text))
@@ -269,6 +298,9 @@ class TroubleshooterApp(Navigator, App[None]):
     @on(m.ScenarioChosen)
     def scenario_chosen(self, message: m.ScenarioChosen) -> None:
         """Start over on the chosen scenario (closing the sandbox of the previous one)."""
+        if self.launch.train:
+            self.train(message.info.name)
+            return
         if self.workspace is not None:
             self.run_worker(self.workspace.close, thread=True, group="backend-close", exit_on_error=False)
         self.workers.cancel_group(self, "probes")

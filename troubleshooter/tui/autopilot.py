@@ -47,3 +47,21 @@ async def at_causes(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:
     await pilot.press("e")
     await settle(app, pilot, lambda: on(app, "CausesScreen") and (
         not app.state.causes or app.state.causes[0].id in app.state.plans))
+
+
+async def at_drill(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:
+    """Training: the drill's first screen (the incident), once the engine run is done."""
+    await settle(app, pilot, lambda: on(app, "TrainScreen"))
+
+
+async def name_causes(app: "TroubleshooterApp", pilot: "Pilot[None]", *searches: str) -> None:
+    """From the drill: open the naming modal, tick the first match of each search, then done."""
+    await pilot.press("n")
+    await settle(app, pilot, lambda: on(app, "NameCausesModal"))
+    for search in searches:
+        search_box = app.screen.query_one("#name-search")
+        search_box.focus()
+        search_box.value = ""
+        await pilot.press(*search, "enter", "space")
+    await pilot.press("d")
+    await settle(app, pilot, lambda: on(app, "DebriefScreen"))

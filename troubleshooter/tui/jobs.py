@@ -11,7 +11,7 @@ from troubleshooter.engine.workspace import Workspace
 from troubleshooter.failures import ApiFailure
 from troubleshooter.runner import ProbeEvent
 from troubleshooter.scenarios import list_scenarios as listed
-from troubleshooter.scenarios import scenario_description
+from troubleshooter.scenarios import scenario_description, scenario_resolution
 from troubleshooter.tui import messages as m
 
 if TYPE_CHECKING:
@@ -43,7 +43,16 @@ def load_graph(post: Post) -> None:
 
 
 def list_scenarios(post: Post) -> None:
-    post(m.ScenariosListed([(info, scenario_description(info.path)) for info in listed()]))
+    infos = listed()
+    post(m.ScenariosListed([(info, scenario_description(info.path)) for info in infos],
+                           {info.name: scenario_resolution(info.path) for info in infos}))
+
+
+def prepare_drill(post: Post, name: str, graph: "DecisionGraph | None" = None) -> None:
+    """Diagnose scenario `name` once on its own sandbox (closed after): the drill's answers."""
+    from troubleshooter.training import prepare
+
+    post(m.DrillPrepared(prepare(name, graph)))
 
 
 def open_workspace(post: Post, world: str | None, latency: float = 0.0, graph: "DecisionGraph | None" = None) -> None:

@@ -17,6 +17,7 @@ class Launch:
     read_only: bool = False
     scenario: str | None = None
     demo: bool = False
+    train: bool = False               # training: the incident without its answer, then a debrief
     use_world_target: bool = True     # tests turn this off to drive the picker against a sandbox
     use_gcloud_defaults: bool = True
     latency: float = 0.0              # seconds the sandbox adds to every call (tests of live progress)
@@ -27,4 +28,4 @@ class Launch:
 
     @property
     def needs_scenario(self) -> bool:
-        return self.demo and not self.world_source
+        return (self.demo or self.train) and not self.world_source

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from troubleshooter.model import ProbeResult, Target
     from troubleshooter.scenarios import ScenarioInfo
     from troubleshooter.session import AppliedFix
+    from troubleshooter.training import Attempt, Drill
 
 
 # --------------------------------------------------------------------------- from workers
@@ -33,6 +34,7 @@ class ScenariosListed(Message):
     """The built-in scenarios, with each one's markdown description."""
 
     scenarios: list[tuple["ScenarioInfo", str]]
+    resolutions: dict[str, str] | None = None    # scenario name -> its resolution (demo: on demand)
 
 
 @dataclass
@@ -102,6 +104,13 @@ class FixApplied(Message):
     result: "AppliedFix"
 
 
+@dataclass
+class DrillPrepared(Message):
+    """A training scenario was diagnosed once on its sandbox: every check's answer is ready."""
+
+    drill: "Drill"
+
+
 # --------------------------------------------------------------------------- operator intents
 
 
@@ -157,3 +166,38 @@ class FixConfirmWanted(Message):
     cause: str
     title: str
     plan: "FixPlan"
+
+
+@dataclass
+class TrainingWanted(Message):
+    """Train on the scenario `name`: the incident without its resolution."""
+
+    name: str
+
+
+@dataclass
+class NamingWanted(Message):
+    """The learner is ready to name the root causes of the drill they are on."""
+
+    drill: "Drill"
+    attempt: "Attempt"
+
+
+@dataclass
+class DebriefWanted(Message):
+    """The learner named their causes: show the debrief."""
+
+    drill: "Drill"
+    attempt: "Attempt"
+
+
+@dataclass
+class RetryWanted(Message):
+    """Try the same drill again from the start."""
+
+    drill: "Drill"
+
+
+@dataclass
+class ScenariosWanted(Message):
+    """Back to the list of incidents (the scenario picker)."""

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 
+from troubleshooter.errors import BadInput
 from troubleshooter.tui import messages as m
 from troubleshooter.tui.screens.causes import CausesScreen
 from troubleshooter.tui.screens.choose import ChooseValueModal
 from troubleshooter.tui.screens.confirm import ConfirmFixModal
+from troubleshooter.tui.screens.name_causes import NameCausesModal
 from troubleshooter.tui.screens.progress import FixProgressScreen
 from troubleshooter.tui.screens.symptom import SymptomList, SymptomScreen
 from troubleshooter.tui.screens.target import TargetScreen
@@ -23,7 +25,22 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from troubleshooter.fixes.base import FixPlan
+    from troubleshooter.tui.launch import Launch
     from troubleshooter.tui.state import RunState
+
+
+def _training_screens() -> tuple[type[Any], type[Any]]:
+    """(TrainScreen, DebriefScreen): Markdown screens, imported when training first needs them."""
+    from troubleshooter.tui.screens.debrief import DebriefScreen
+    from troubleshooter.tui.screens.train import TrainScreen
+
+    return TrainScreen, DebriefScreen
+
+
+def _scenario_screen() -> type[Any]:
+    from troubleshooter.tui.screens.scenario import ScenarioScreen
+
+    return ScenarioScreen
 
 
 class Navigator:
@@ -35,19 +52,20 @@ class Navigator:
         screen_stack: list[Screen[Any]]
         state: RunState | None
         graph: Any
+        launch: Launch
 
         def push_screen(self, *args: Any, **kwargs: Any) -> Any: ...
         def notify(self, *args: Any, **kwargs: Any) -> None: ...
         def apply(self, cause: str, plan: FixPlan) -> None: ...
         def plan_with(self, cause: str, options: dict[str, str]) -> None: ...
         def bump(self) -> None: ...
+        def pop_screen(self) -> Any: ...
+        def list_scenarios(self) -> None: ...
 
     # -- the app's own moves ----------------------------------------------------------
 
     def show_scenarios(self) -> None:
-        from troubleshooter.tui.screens.scenario import ScenarioScreen
-
-        self.push_screen(ScenarioScreen())
+        self.push_screen(_scenario_screen()(train=self.launch.train))
 
     def show_picker(self, values: dict[str, str | None]) -> None:
         self.push_screen(TargetScreen(values))
@@ -62,9 +80,7 @@ class Navigator:
     @property
     def came_from_scenarios(self) -> bool:
         """The demo's scenario picker is under this run (back returns to it)."""
-        from troubleshooter.tui.screens.scenario import ScenarioScreen
-
-        return any(isinstance(s, ScenarioScreen) for s in self.screen_stack)
+        return any(isinstance(s, _scenario_screen()) for s in self.screen_stack)
 
     def confirm_fix(self, cause: str, title: str, plan: "FixPlan") -> None:
         """The confirmation modal for `plan` (exact command and change), then the progress screen."""
@@ -103,9 +119,56 @@ class Navigator:
     def on_fix_confirm_wanted(self, message: m.FixConfirmWanted) -> None:
         self.confirm_fix(message.cause, message.title, message.plan)
 
+    # -- training ---------------------------------------------------------------------
+
+    def show_drill(self, drill: Any) -> None:
+        """A fresh try at `drill` (the incident first, no check run yet)."""
+        TrainScreen, DebriefScreen = _training_screens()
+        from troubleshooter.training import Attempt
+
+        while isinstance(self.screen, (TrainScreen, DebriefScreen)):
+            self.pop_screen()
+        self.push_screen(TrainScreen(drill, Attempt()))
+
+    def on_naming_wanted(self, message: m.NamingWanted) -> None:
+        attempt = message.attempt
+
+        def named(causes: list[str] | None) -> None:
+            if causes:
+                attempt.named = causes
+                self.post_message(m.DebriefWanted(message.drill, attempt))  # type: ignore[attr-defined]
+
+        self.push_screen(NameCausesModal(message.drill.catalog, attempt.named), named)
+
+    def on_debrief_wanted(self, message: m.DebriefWanted) -> None:
+        TrainScreen, DebriefScreen = _training_screens()
+        from troubleshooter.training import Progress, debrief
+
+        result = debrief(message.drill, message.attempt)
+        progress = Progress()
+        try:
+            progress.record(message.drill.name, result.solved)
+        except BadInput as exc:  # an unwritable data directory costs the record, not the lesson
+            self.notify(str(exc), title="Progress not saved", severity="warning")
+        while isinstance(self.screen, TrainScreen):
+            self.pop_screen()
+        self.push_screen(DebriefScreen(message.drill, message.attempt, result, progress.summary()))
+
+    def on_retry_wanted(self, message: m.RetryWanted) -> None:
+        self.show_drill(message.drill)
+
+    def on_scenarios_wanted(self, _message: m.ScenariosWanted) -> None:
+        TrainScreen, DebriefScreen = _training_screens()
+        while isinstance(self.screen, (TrainScreen, DebriefScreen)):
+            self.pop_screen()
+        if not isinstance(self.screen, _scenario_screen()):
+            self.show_scenarios()
+            self.list_scenarios()
+
     # -- global actions that open a screen ---------------------------------------------
 
     def action_help(self) -> None:
+        TrainScreen, DebriefScreen = _training_screens()
         from troubleshooter.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
@@ -114,6 +177,7 @@ class Navigator:
                 ("symptoms", SymptomList.BINDINGS + SymptomScreen.BINDINGS),
                 ("walk", WalkScreen.BINDINGS),
                 ("root causes", CausesScreen.BINDINGS),
+                ("training", TrainScreen.BINDINGS + NameCausesModal.BINDINGS + DebriefScreen.BINDINGS),
             ]))
 
     def action_graph(self) -> None:
