@@ -1,0 +1,111 @@
+"""How the app connects is decided first, and checks apply only where the method needs them.
+
+Each world is a false-cause shape of issue 10 ("Right about real incidents"): the tool named
+`cloudsql-not-attached` (with a fix that would not help) for apps that use a Cloud SQL connector
+library, dial the instance's IP directly, or whose logs show the database answering. Each must
+NOT report it, and the attachment check must say why it was skipped.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import pytest
+from cases import (
+    CN,
+    PRIVATE_IP,
+    PUBLIC_IP,
+    VPC,
+    _detach,
+    _w,
+    add_log,
+    add_private_ip,
+    del_env,
+    ip_config,
+    only_dsn,
+    loopback_only,
+    run_world,
+    set_env,
+    vpc_egress,
+)
+
+from troubleshooter.engine.tree import load_graph
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _loopback() -> Iterator[None]:
+    with loopback_only():
+        yield
+
+
+@pytest.fixture(scope="module")
+def graph(_loopback: None) -> Any:
+    return load_graph()
+
+
+def _python_connector(w: dict) -> None:
+    """Google's connector sample env: INSTANCE_CONNECTION_NAME with IP_TYPE, no socket path."""
+    del_env(w, "INSTANCE_UNIX_SOCKET")
+    set_env(w, "IP_TYPE", "PUBLIC")
+
+
+def _java_socket_factory(w: dict) -> None:
+    only_dsn(w, f"jdbc:postgresql:///orders?cloudSqlInstance={CN}"
+                "&socketFactory=com.google.cloud.sql.postgres.SocketFactory&user=orders_app",
+             name="SPRING_DATASOURCE_URL")
+
+
+def _connector_flag(w: dict) -> None:
+    del_env(w, "INSTANCE_UNIX_SOCKET")
+    set_env(w, "USE_CLOUD_SQL_CONNECTOR", "true")
+
+
+def _go_connector_in_logs(w: dict) -> None:
+    del_env(w, "INSTANCE_UNIX_SOCKET")
+    add_log(w, "failed to connect: cloud.google.com/go/cloudsqlconn: dial error: connection "
+               "refused by the database: FATAL:  password authentication failed for user "
+               "\"orders_app\"", "-2m")
+
+
+def _public_ip_office(w: dict) -> None:
+    only_dsn(w, f"postgresql://orders_app@{PUBLIC_IP}:5432/orders?sslmode=require")
+    ip_config(w)["authorizedNetworks"] = [{"kind": "sql#aclEntry", "name": "nat",
+                                           "value": "203.0.113.7/32"}]
+
+
+def _private_ip_direct(w: dict) -> None:
+    add_private_ip(w)
+    vpc_egress(w, VPC)
+    only_dsn(w, f"postgresql://orders_app@{PRIVATE_IP}:5432/orders?sslmode=require")
+
+
+def _database_answers(w: dict) -> None:
+    for ago in ("-4m", "-2m"):
+        add_log(w, 'FATAL:  password authentication failed for user "orders_app"', ago)
+
+
+SHAPES: dict[str, tuple[Callable[[], dict], str]] = {
+    "python-connector-env": (_w(_detach, _python_connector), "connector"),
+    "java-socket-factory": (_w(_detach, _java_socket_factory), "connector"),
+    "connector-flag": (_w(_detach, _connector_flag), "connector"),
+    "go-connector-in-logs": (_w(_detach, _go_connector_in_logs), "connector"),
+    "public-ip-authorized": (_w(_detach, _public_ip_office), "direct TCP"),
+    "private-ip-direct": (_w(_detach, _private_ip_direct), "direct TCP"),
+    "database-answers": (_w(_detach, _database_answers), "database answering"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_false_not_attached_shapes_are_not_reported(shape: str, graph: Any) -> None:
+    build, why = SHAPES[shape]
+    # --symptom unknown walks every check, the attachment included (auth-failed enters past it).
+    d = run_world(build(), graph, symptom="unknown").diagnosis
+    assert "cloudsql-not-attached" not in d.cause_ids, (shape, d.cause_ids)
+    [step] = [s for s in d.walk.steps if s.node.id == "check:attachment"]
+    assert step.outcome == "skipped", (shape, step.outcome, step.result.summary if step.result else "")
+    assert why in step.result.summary, step.result.summary
+
+
+def test_a_socket_app_without_attachment_is_still_reported(graph: Any) -> None:
+    d = run_world(_w(_detach)(), graph).diagnosis
+    assert "cloudsql-not-attached" in d.cause_ids
