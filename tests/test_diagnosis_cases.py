@@ -65,6 +65,16 @@ SAYS: dict[str, tuple[str, ...]] = {
     "password-authentication-failed": ("orders_app",),
     "too-many-connections": ("max_connections 200",),
     "admin-api-quota-exceeded": ("rateLimitExceeded",),
+    "driver-lacks-unix-socket": ("host name",),
+    "dsn-socket-param-ignored": ("DATABASE_URL", "localhost"),
+    "password-not-url-encoded": ("DATABASE_URL", "'@'"),
+    "sidecar-proxy-not-ready": ("cloud-sql-proxy", "dependsOn"),
+    "iam-db-user-missing": ("orders-api@acme-orders-prod.iam", "ENABLE_IAM_AUTH"),
+    "missing-cloudsql-instance-user-role": ("roles/cloudsql.instanceUser",
+                                            "orders-api@acme-orders-prod.iam.gserviceaccount.com"),
+    "iam-authentication-flag-off": ("cloudsql.iam_authentication",),
+    "run-instance-connection-limit": ("100 connections", "max_connections"),
+    "stale-pooled-connections": ("die under the app", "gcloud sql operations list"),
 }
 # Symptoms that enter the graph mid-way, past the platform checks (the connection already works).
 DB_LEVEL = ("auth-failed", "database-missing", "too-many-connections")

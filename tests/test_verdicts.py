@@ -135,26 +135,26 @@ def test_a_database_error_added_to_a_healthy_world_is_never_healthy(key: str, gr
 # --------------------------------------------------------------------------- unexplained
 
 
-def _terminated() -> Any:
+def _starting_up() -> Any:
     def mutate(w: dict) -> None:
         for ago in ("-9m", "-5m", "-1m"):
-            add_log(w, f"Error: Connection terminated unexpectedly (postgresql://orders_app:{PASSWORD}"
+            add_log(w, f"FATAL:  the database system is starting up (postgresql://orders_app:{PASSWORD}"
                        f"@localhost/orders?host=/cloudsql/{CN})", ago)
     return _w(mutate)()
 
 
 def test_unexplained_json_says_what_was_seen_ruled_out_and_next(graph: Any) -> None:
-    d = run_world(_terminated(), graph).diagnosis
+    d = run_world(_starting_up(), graph).diagnosis
     assert d.verdict == "unexplained" and not d.causes
     doc = d.to_json()
     un = doc["unexplained"]
     [signal] = un["signals"]
-    assert signal["kind"] == "db-error:terminated" and signal["count"] == 3
+    assert signal["kind"] == "db-error:unavailable" and signal["count"] == 3
     assert signal["first"] < signal["last"]
-    assert "Connection terminated unexpectedly" in signal["example"]
+    assert "the database system is starting up" in signal["example"]
     assert PASSWORD not in json.dumps(doc)
     assert "check:attachment" in un["ruledOut"] and "check:client-role" in un["ruledOut"]
-    assert any("operations list" in n for n in un["next"])
+    assert any("restart or maintenance" in n for n in un["next"])
 
 
 def test_diagnose_exits_4_for_unexplained_and_0_only_for_healthy(graph: Any, tmp_path: Path,
@@ -162,7 +162,7 @@ def test_diagnose_exits_4_for_unexplained_and_0_only_for_healthy(graph: Any, tmp
     from troubleshooter.cli import main
 
     path = tmp_path / "terminated.yaml"
-    path.write_text(yaml.safe_dump(_terminated()), encoding="utf-8")
+    path.write_text(yaml.safe_dump(_starting_up()), encoding="utf-8")
 
     def run(*args: str) -> tuple[int, str]:
         monkeypatch.setattr(sys, "argv", ["troubleshooter", *args])

@@ -224,6 +224,11 @@ def too_many_connections(obs: Facts) -> CheckResult:
     hit = obs.log_hit("too-many-connections")
     if hit is None:
         return CheckResult.ok("The logs show no connection-limit errors.")
+    if all(_PER_INSTANCE.search(line) for line in hit.lines):
+        # Cloud Run's own cap per container instance, not the database's max_connections: that is
+        # run-instance-connection-limit, whose fix is the pool, never a bigger tier.
+        return CheckResult.ok("The only connection-limit lines are Cloud Run's 100 connections per "
+                              "instance (run-instance-connection-limit), not max_connections.", log_ev(hit))
     run = obs.run
     ev: list[Evidence] = [log_ev(hit)]
     params: dict[str, Any] = {**base_params(obs)}
@@ -250,6 +255,7 @@ def too_many_connections(obs: Facts) -> CheckResult:
     )
 
 
+_PER_INSTANCE = re.compile(r"(?i)Exceeded maximum of \d+ connections per instance")
 _QUOTA_RE = re.compile(r"rateLimitExceeded|Quota exceeded", re.IGNORECASE)
 
 
