@@ -109,3 +109,28 @@ def test_false_not_attached_shapes_are_not_reported(shape: str, graph: Any) -> N
 def test_a_socket_app_without_attachment_is_still_reported(graph: Any) -> None:
     d = run_world(_w(_detach)(), graph).diagnosis
     assert "cloudsql-not-attached" in d.cause_ids
+
+
+# --------------------------------------------------------------------------- fix defects
+
+
+def _auth_failed(w: dict) -> None:
+    for ago in ("-4m", "-2m"):
+        add_log(w, 'FATAL:  password authentication failed for user "orders_app"', ago)
+
+
+def test_no_set_password_for_a_plain_env_password(graph: Any) -> None:
+    def plain_password(w: dict) -> None:
+        set_env(w, "DB_PASS", "not-the-real-one")
+    d = run_world(_w(plain_password, _auth_failed)(), graph).diagnosis
+    [cause] = [c for c in d.causes if c.id == "password-authentication-failed"]
+    text = " ".join(cause.steps)
+    assert "set-password" not in text.split("only if")[0] and "DB_PASS" in text
+    assert "not-the-real-one" not in text
+
+
+def test_set_password_when_the_password_is_a_secret(graph: Any) -> None:
+    d = run_world(_w(_auth_failed)(), graph).diagnosis
+    [cause] = [c for c in d.causes if c.id == "password-authentication-failed"]
+    assert cause.steps[0].startswith("gcloud sql users set-password orders_app --instance=orders-db")
+    assert "gcloud secrets versions add" in cause.steps[1]

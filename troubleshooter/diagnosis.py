@@ -324,7 +324,7 @@ def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported
             why=fill(node.why, params),
             evidence=result.evidence if result else (),
             commands=commands,
-            steps=[fill(s, params) for s in (fix.steps if fix else [])],
+            steps=[t for s in (fix.steps if fix else []) if (t := fill(s, params)).strip()],
             # A contract can leave a choice to the operator (e.g. which subnet): then not automatic.
             automatic=bool(commands and contract is not None and contract.choice is None),
             risk=fill(fix.risk, params) if fix else "",
