@@ -134,3 +134,31 @@ def test_set_password_when_the_password_is_a_secret(graph: Any) -> None:
     [cause] = [c for c in d.causes if c.id == "password-authentication-failed"]
     assert cause.steps[0].startswith("gcloud sql users set-password orders_app --instance=orders-db")
     assert "gcloud secrets versions add" in cause.steps[1]
+
+
+# --------------------------------------------------------------------------- the symptom orders the walk
+
+
+def _checks(d: Any) -> list[str]:
+    return [s.node.id for s in d.walk.steps if s.node.kind == "check"]
+
+
+def test_refused_on_localhost_walks_how_the_app_connects_before_iam(graph: Any) -> None:
+    """The seed Twenty CRM spent ten builds on IAM with ECONNREFUSED 127.0.0.1."""
+    def refused(w: dict) -> None:
+        add_log(w, "Error: connect ECONNREFUSED 127.0.0.1:5432", "-2m")
+    d = run_world(_w(refused)(), graph).diagnosis
+    order = _checks(d)
+    assert d.symptoms == ["connection-refused"]
+    assert order.index("check:app-localhost") < order.index("check:client-role")
+    assert order.index("check:app-localhost") < order.index("check:attachment")
+    # Every check still runs, once.
+    full = _checks(run_world(_w(refused)(), graph, symptom="unknown").diagnosis)
+    assert sorted(order) == sorted(full) and len(order) == len(set(order))
+
+
+def test_graph_text_shows_the_order_per_symptom(graph: Any) -> None:
+    from troubleshooter.graph import to_text
+
+    text = to_text(graph)
+    assert "first -> check:app-settings-readable, check:app-localhost" in text
