@@ -896,3 +896,12 @@ def test_mismatch_points_a_dsn_at_the_attached_instance_keeping_the_dsn() -> Non
     assert r.outcome == Outcome.FAILED
     assert r.params["point_app_command"].endswith(
         f"'--update-env-vars=DATABASE_URL=postgresql://app@localhost/shop?host=/cloudsql/{CN}'")
+
+
+def test_socket_file_under_a_non_libpq_key_is_doubt_not_a_cause() -> None:
+    # Issue 10: only libpq-style host= wants the directory; socketPath of another driver may want the file.
+    env = leaky_env(f"postgresql://app@localhost/shop?socketPath=/cloudsql/{CN}/.s.PGSQL.5432")
+    r = check("socket-path-wrong-for-engine", make_obs(run_cfg(env=env)))
+    assert r.outcome == Outcome.UNCERTAIN, r.summary
+    env = leaky_env(f"postgresql://app@localhost/shop?host=/cloudsql/{CN}/.s.PGSQL.5432")
+    assert check("socket-path-wrong-for-engine", make_obs(run_cfg(env=env))).outcome == Outcome.FAILED
