@@ -640,6 +640,93 @@ def _secret_dsn(w: World) -> None:
     secret_env(w, "DATABASE_URL", "orders-database-url")
 
 
+# ---- added causes (root-causes.md, "Added causes"): real texts from public incident threads
+
+
+def _socket_path_looked_up(w: World) -> None:
+    # node-postgres given host=/cloudsql/... by a config layer that treats it as a host name.
+    add_log(w, f"Error: getaddrinfo ENOTFOUND /cloudsql/{CN}", "-3m")
+    add_log(w, f"Error: getaddrinfo ENOTFOUND /cloudsql/{CN}", "-1m")
+
+
+def _other_host_unresolvable(w: World) -> None:
+    add_log(w, "Error: getaddrinfo ENOTFOUND api.stripe.com", "-2m")
+
+
+_REFUSED_LOOPBACK = "Error: connect ECONNREFUSED 127.0.0.1:5432"
+
+
+def _socket_dsn_dials_tcp(w: World) -> None:
+    _socket_dir_as_host(w)
+    add_log(w, _REFUSED_LOOPBACK, "-3m")
+    add_log(w, _REFUSED_LOOPBACK, "-1m")
+
+
+_IAM_SA_USER = f"{SVC}@{P}.iam"   # Postgres' name for the SA: its email without .gserviceaccount.com
+
+
+def _password_with_at(w: World) -> None:
+    only_dsn(w, f"postgresql://orders_app:{PASSWORD}@2024@localhost/orders?host=/cloudsql/{CN}")
+
+
+def _password_encoded(w: World) -> None:
+    only_dsn(w, f"postgresql://orders_app:{PASSWORD}%402024@localhost/orders?host=/cloudsql/{CN}")
+
+
+def _proxy_starts_late(w: World) -> None:
+    _localhost_dsn_with_proxy(w)
+    add_log(w, _REFUSED_LOOPBACK, "-3m")
+
+
+def _proxy_ordered(w: World) -> None:
+    _localhost_dsn_with_proxy(w)
+    container(w)["dependsOn"] = ["cloud-sql-proxy"]
+    proxy = template(w)["containers"][1]
+    proxy["args"] = [*proxy["args"], "--health-check", "--http-address=0.0.0.0"]
+    proxy["startupProbe"] = {"httpGet": {"path": "/startup", "port": 9090}, "periodSeconds": 1,
+                             "failureThreshold": 60}
+
+
+def _iam_login(w: World, *, user: bool = True, role: bool = True, flag: bool = True) -> None:
+    """The Python connector with IAM database authentication (Google's sample env shape)."""
+    del_env(w, "INSTANCE_UNIX_SOCKET", "DB_USER", "DB_PASS")
+    set_env(w, "IP_TYPE", "PUBLIC")
+    set_env(w, "ENABLE_IAM_AUTH", "true")
+    if user:
+        w["users"][f"{P}:{INSTANCE}"].append({"kind": "sql#user", "name": _IAM_SA_USER, "host": "",
+                                               "instance": INSTANCE, "project": P,
+                                               "type": "CLOUD_IAM_SERVICE_ACCOUNT"})
+    if role:
+        grant(w, "roles/cloudsql.instanceUser", f"serviceAccount:{SA}")
+    if flag:
+        instance(w)["settings"]["databaseFlags"].append({"name": "cloudsql.iam_authentication",
+                                                          "value": "on"})
+
+
+_PER_INSTANCE_LIMIT = f'Exceeded maximum of 100 connections per instance "{CN}".'
+
+
+def _run_connection_cap(w: World) -> None:
+    add_log(w, _PER_INSTANCE_LIMIT, "-3m", severity="ERROR")
+    add_log(w, _PER_INSTANCE_LIMIT, "-1m", severity="ERROR")
+
+
+def _run_connection_cap_other_service(w: World) -> None:
+    add_log(w, _PER_INSTANCE_LIMIT, "-2m", service_name="reports-batch", severity="ERROR")
+
+
+_TERMINATED = "Error: Connection terminated unexpectedly"
+
+
+def _pool_connections_die(w: World) -> None:
+    add_log(w, _TERMINATED, "-20m")
+    add_log(w, "FATAL:  terminating connection due to administrator command", "-19m")
+
+
+def _pool_connections_died_long_ago(w: World) -> None:
+    add_log(w, _TERMINATED, "-5h")
+
+
 def _pair(subject: str, holds: Callable[[], World], near: Callable[[], World], *,
           causes: tuple[str, ...] | None = None, findings: tuple[str, ...] = (),
           near_findings: tuple[str, ...] = (), entry: str | None = None,
@@ -736,6 +823,35 @@ CASES: list[Case] = [
            entry="not-authorized", near_entry="connection-timeout",
            note="the platform's Cloud SQL connection line carrying the Admin API's 429",
            near_note="a quota error of another API (geocoding)"),
+    *_pair("driver-lacks-unix-socket", _w(_socket_path_looked_up), _w(_other_host_unresolvable),
+           note="node-postgres looks /cloudsql/P:R:I up in DNS",
+           near_note="another host (a payment API) does not resolve: no database error"),
+    *_pair("dsn-socket-param-ignored", _w(_socket_dsn_dials_tcp), _w(_socket_dir_as_host),
+           entry="connection-refused",
+           note="host=/cloudsql/... in the DSN, ECONNREFUSED 127.0.0.1:5432 in the logs",
+           near_note="the same DSN, no TCP attempt in the logs"),
+    *_pair("password-not-url-encoded", _w(_password_with_at), _w(_password_encoded),
+           findings=("plaintext-secret-in-env",), near_findings=("plaintext-secret-in-env",),
+           note="an '@' in the password, unencoded", near_note="the same password with %40"),
+    *_pair("sidecar-proxy-not-ready", _w(_proxy_starts_late), _w(_proxy_ordered),
+           entry="connection-refused",
+           note="a proxy sidecar without dependsOn or startup probe; ECONNREFUSED 127.0.0.1:5432",
+           near_note="dependsOn the proxy, which has a startup probe on /startup"),
+    *_pair("iam-db-user-missing", _w(lambda w: _iam_login(w, user=False)), _w(_iam_login),
+           note="ENABLE_IAM_AUTH with the connector; no CLOUD_IAM_SERVICE_ACCOUNT user",
+           near_note="the IAM user exists"),
+    *_pair("missing-cloudsql-instance-user-role", _w(lambda w: _iam_login(w, role=False)),
+           _w(_iam_login), note="IAM login without roles/cloudsql.instanceUser",
+           near_note="roles/cloudsql.instanceUser granted"),
+    *_pair("iam-authentication-flag-off", _w(lambda w: _iam_login(w, flag=False)), _w(_iam_login),
+           note="IAM login, cloudsql.iam_authentication unset", near_note="the flag is on"),
+    *_pair("run-instance-connection-limit", _w(_run_connection_cap),
+           _w(_run_connection_cap_other_service), entry="too-many-connections",
+           note="Cloud Run's per-instance cap, max_connections is not the limit",
+           near_note="the same line from another service"),
+    *_pair("stale-pooled-connections", _w(_pool_connections_die), _w(_pool_connections_died_long_ago),
+           note="node-postgres and Postgres' own words for a connection closed under the pool",
+           near_note="one such line, five hours old (outside the window)"),
     *_pair("authorized-networks-open-to-world", _w(_open_to_world), _w(_office_network),
            near_note="a /24 office network"),
     *_pair("plaintext-secret-in-env", _w(_dsn_with_password), _w(_socket_dir_as_host),

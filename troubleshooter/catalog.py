@@ -42,6 +42,18 @@ ROOT_CAUSES: tuple[str, ...] = (
     "password-authentication-failed",
     "too-many-connections",
     "admin-api-quota-exceeded",
+    # Added causes (root-causes.md, "Added causes"), in the spec's order; instance-not-accessible,
+    # secret-version-not-enabled, admin-api-unreachable-from-vpc and vpc-subnet-wrong-region come
+    # from other branches, each in its place in that order.
+    "driver-lacks-unix-socket",
+    "dsn-socket-param-ignored",
+    "password-not-url-encoded",
+    "sidecar-proxy-not-ready",
+    "iam-db-user-missing",
+    "missing-cloudsql-instance-user-role",
+    "iam-authentication-flag-off",
+    "run-instance-connection-limit",
+    "stale-pooled-connections",
 )
 
 # The one cause an operator-typed authorized network can address (and only with that input).

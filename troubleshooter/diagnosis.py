@@ -8,13 +8,58 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from troubleshooter.catalog import FINDING_SEVERITY, SYMPTOMS, cause_rank
+from troubleshooter.db_errors import PREFIX as DB_ERROR_PREFIX
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.checks import REGISTRY as CHECKS
 from troubleshooter.checks.routing import ROUTE_CHECKS
 from troubleshooter.graph import DecisionGraph, Node, Step, Walk, walk
-from troubleshooter.model import CheckResult, Evidence, ProbeResult, Target
+from troubleshooter.model import CheckResult, Evidence, LogMatch, ProbeResult, Target
 from troubleshooter.observations import Observations
 from troubleshooter.remedies.commands import commands_for
 from troubleshooter.remedies.contracts import FixInput
+
+
+VERDICTS: tuple[str, ...] = ("root-causes", "healthy", "unexplained", "inconclusive")
+
+# Log matches that are not database-connection errors: a failed deploy has its own cause.
+NOT_DB_ERRORS = frozenset({"deploy-not-ready"})
+
+# What to look at next, per signal (a symptom id, or a kind of troubleshooter/db_errors.py).
+NEXT_BY_SIGNAL: dict[str, str] = {
+    "socket-not-found": "The app opens a /cloudsql/ socket that is not there: compare the path in "
+                        "the lines with the attachment (gcloud run services describe) byte for byte.",
+    "connection-refused": "Nothing listens where the app dials: read the host and port in the lines; "
+                          "on Cloud Run only a proxy sidecar you run listens on localhost.",
+    "refused": "Nothing listens where the app dials: read the host and port in the lines; "
+               "on Cloud Run only a proxy sidecar you run listens on localhost.",
+    "connection-timeout": "Connections time out: follow the address in the lines through the "
+                          "egress path (VPC egress, authorized networks, firewall) and the pool's "
+                          "connect and acquire timeouts.",
+    "timeout": "Connections time out: follow the address in the lines through the egress path "
+               "(VPC egress, authorized networks, firewall) and the pool's connect and acquire timeouts.",
+    "unresolvable": "The database host does not resolve: if it is a /cloudsql/ path, the driver "
+                    "takes it for a host name (use a Cloud SQL connector, or the Auth Proxy as a sidecar).",
+    "terminated": "Established connections die under the app: look for Cloud SQL operations at "
+                  "those times (gcloud sql operations list --instance=INSTANCE: MAINTENANCE, "
+                  "FAILOVER, RESTART, UPDATE) and make the pool validate connections (pre-ping) "
+                  "and recycle them below the idle timeout.",
+    "unavailable": "The server was not accepting connections (starting up or shutting down): "
+                   "look for a restart or maintenance at that time and retry connects with backoff.",
+    "auth-failed": "The database answered and refused the login: compare the user and the secret "
+                   "version the revision reads with the instance's users.",
+    "auth": "The database answered and refused the login: compare the user and the secret "
+            "version the revision reads with the instance's users.",
+    "rejected": "The server or the driver rejected the connection itself (pg_hba, TLS, host "
+                "form): read the lines for which.",
+    "too-many-connections": "Connection limits are hit: count pools per process and max "
+                            "instances against max_connections (and Cloud Run's 100 per instance).",
+    "too-many": "Connection limits are hit: count pools per process and max instances against "
+                "max_connections (and Cloud Run's 100 per instance).",
+    "rate-limited": "The connectors hit the Cloud SQL Admin API quota: create one connector per "
+                    "process, not one per request.",
+    "connect-failed": "A driver failed to connect without saying why in the matched line: read "
+                      "the lines after it (the cause is usually the next line of the trace).",
+}
 
 
 class _Blank(dict):
@@ -101,9 +146,86 @@ class Diagnosis:
 
     @property
     def status(self) -> str:
+        """The first edition's word (kept for JSON compatibility); `verdict` is the spec's."""
         if self.causes:
             return "root-cause-found"
         return "inconclusive" if self.uncertain else "no-cause-found"
+
+    @property
+    def signals(self) -> list[LogMatch]:
+        """Database-connection errors the log window holds (symptom signatures and the generic
+        family of troubleshooter/db_errors.py), most frequent first."""
+        live = self._live_revisions()
+        found = [m for k, m in self.obs.logs.items() if m.count and k not in NOT_DB_ERRORS
+                 and (live is None or not m.resources or any(r in live for r in m.resources))]
+        return sorted(found, key=lambda m: -m.count)
+
+    def _live_revisions(self) -> set[str] | None:
+        """Revisions whose lines speak of the service as it is now (serving, latest created or
+        ready): after a fix deploys a new revision, the old one's errors are history. None for
+        jobs, or when the service's revisions are unknown (then every line counts)."""
+        run = self.obs.run
+        if self.target.kind == "job" or run is None:
+            return None
+        names = {*run.serving_revisions, run.latest_created_revision, run.latest_ready_revision}
+        live = {n.rsplit("/", 1)[-1] for n in names if n}
+        return live or None
+
+    @property
+    def logs_unread(self) -> bool:
+        return FactKey.logs() in self.obs.failures
+
+    @property
+    def verdict(self) -> str:
+        """root-causes | healthy | unexplained | inconclusive (root-causes.md, "Verdicts").
+
+        Never `healthy` while the logs hold database-connection errors, nor when the logs could
+        not be read (then nobody knows whether they do)."""
+        if self.causes:
+            return "root-causes"
+        if self.signals:
+            return "unexplained"
+        if self.uncertain or self.logs_unread:
+            return "inconclusive"
+        return "healthy"
+
+    @property
+    def ruled_out(self) -> list[Step]:
+        """Checks that looked for a root cause and cleared it."""
+        return [s for s in self.walk.steps if s.node.kind == "check" and s.outcome == "ok"
+                and any(t.startswith("cause:") for t in s.node.spec.routes.get("failed", []))]
+
+    def next_steps(self) -> list[str]:
+        """What to look at next when no cause explains what the logs show."""
+        out: list[str] = []
+        for m in self.signals:
+            kind = m.symptom.removeprefix(DB_ERROR_PREFIX)
+            advice = NEXT_BY_SIGNAL.get(kind)
+            if advice and advice not in out:
+                out.append(advice)
+        for step in self.uncertain:
+            out.append(f"Settle {step.node.title.rstrip('?').lower()}: "
+                       f"{step.result.summary if step.result else 'no answer'}")
+        if self.logs_unread:
+            out.append("Read the logs: grant roles/logging.viewer (logging.logEntries.list) to "
+                       "whoever runs the troubleshooter.")
+        t = self.target
+        resource = ("cloud_run_job" if t.kind == "job" else "cloud_run_revision")
+        label = "job_name" if t.kind == "job" else "service_name"
+        out.append(f"Read the failing lines in full: gcloud logging read 'resource.type=\"{resource}\" "
+                   f"AND resource.labels.{label}=\"{t.name}\"' --project={t.project} --freshness=1h")
+        return out
+
+    def unexplained_json(self) -> dict[str, Any]:
+        return {
+            "signals": [
+                {"kind": m.symptom, "count": m.count, "first": m.first_seen, "last": m.last_seen,
+                 "example": m.lines[0] if m.lines else ""}
+                for m in self.signals
+            ],
+            "ruledOut": [s.node.id for s in self.ruled_out],
+            "next": self.next_steps(),
+        }
 
     @property
     def cause_ids(self) -> list[str]:
@@ -117,6 +239,7 @@ class Diagnosis:
         return {
             "target": self.target.as_dict(),
             "symptoms": self.symptoms,
+            "verdict": self.verdict,
             "status": self.status,
             "rootCauses": [c.as_cause_json() for c in self.causes],
             "findings": [f.as_finding_json() for f in self.findings],
@@ -126,6 +249,7 @@ class Diagnosis:
                 for s in self.uncertain
             ],
             "probes": [p.as_dict() for p in self.probes.values()],
+            **({"unexplained": self.unexplained_json()} if self.verdict == "unexplained" else {}),
         }
 
 
@@ -200,7 +324,7 @@ def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported
             why=fill(node.why, params),
             evidence=result.evidence if result else (),
             commands=commands,
-            steps=[fill(s, params) for s in (fix.steps if fix else [])],
+            steps=[t for s in (fix.steps if fix else []) if (t := fill(s, params)).strip()],
             # A contract can leave a choice to the operator (e.g. which subnet): then not automatic.
             automatic=bool(commands and contract is not None and contract.choice is None),
             risk=fill(fix.risk, params) if fix else "",
@@ -216,4 +340,4 @@ def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported
     return causes, findings
 
 
-__all__ = ["Diagnosis", "Reported", "detect_symptoms", "evaluate_walk", "report", "fill"]
+__all__ = ["VERDICTS", "Diagnosis", "Reported", "detect_symptoms", "evaluate_walk", "report", "fill"]

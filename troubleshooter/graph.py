@@ -51,6 +51,8 @@ class NodeSpec(BaseModel):
     examples: list[str] = Field(default_factory=list)
     signatures: list[str] = Field(default_factory=list)
     next: list[str] = Field(default_factory=list)
+    # The checks likely for this symptom, walked first in this order (every check still runs).
+    first: list[str] = Field(default_factory=list)
     # check
     check: str | None = None       # its probes are the check's own declaration (Check.probes)
     # question
@@ -196,6 +198,9 @@ def build_graph(
                 raise _fail(source, node.id, "a symptom needs `next` (where the walk starts)")
             if spec.routes:
                 raise _fail(source, node.id, "a symptom routes with `next`, not `routes`")
+            for target in spec.first:
+                if target not in nodes or nodes[target].kind != "check":
+                    raise _fail(source, node.id, f"`first` names {target!r}, which is not a check")
         elif node.kind == "check":
             if not spec.check:
                 raise _fail(source, node.id, "a check node must name its `check`")
@@ -336,6 +341,30 @@ class Walk:
         return next((s for s in self.steps if s.node.id == node_id), None)
 
 
+def early_checks(graph: DecisionGraph, entries: Iterable[str]) -> list[str]:
+    """The checks the entry symptoms' `first` names that lie downstream of them, in that order:
+    the branches likely for that symptom (ECONNREFUSED 127.0.0.1: how the app connects, before
+    IAM). They are walked first; every check still runs once."""
+    entries = [e for e in entries if e in graph.nodes]
+    reachable: set[str] = set()
+    for e in entries:
+        reachable |= nx.descendants(graph.g, e)
+    early: list[str] = []
+    for e in sorted(entries, key=graph.topo.index):
+        for c in graph.nodes[e].spec.first:
+            if c in reachable and c not in early:
+                early.append(c)
+    return early
+
+
+def walk_order(graph: DecisionGraph, entries: Iterable[str]) -> list[str]:
+    """Entry symptoms, then their early checks, then every other node in topological order."""
+    entries = list(entries)
+    early = early_checks(graph, entries)
+    head = [n for n in graph.topo if n in entries]
+    return head + early + [n for n in graph.topo if n not in early and n not in head]
+
+
 def walk(
     graph: DecisionGraph,
     symptoms: Iterable[str],
@@ -369,7 +398,11 @@ def walk(
                 emitted.add(succ)
                 steps.append(Step(leaf, "reached"))
 
-    for nid in graph.topo:
+    order = walk_order(graph, active)
+    early = set(early_checks(graph, active))
+    for nid in order:
+        if nid in early and nid not in active:
+            active.add(nid)  # walked early: the chain reaches it anyway (every route goes on)
         if nid not in active:
             continue
         node = graph.nodes[nid]
@@ -460,4 +493,6 @@ def to_text(graph: DecisionGraph) -> str:
         for label, targets in (node.spec.routes.items() if node.spec.routes else
                                ([("next", node.spec.next)] if node.spec.next else [])):
             lines.append(f"    {label:>10} -> {', '.join(targets)}")
+        if node.spec.first:
+            lines.append(f"    {'first':>10} -> {', '.join(node.spec.first)} (then every other check)")
     return "\n".join(lines)

@@ -223,8 +223,9 @@ class CheckResult:
         return CheckResult(Outcome.OK, summary, tuple(evidence))
 
     @staticmethod
-    def skipped(summary: str) -> "CheckResult":
-        return CheckResult(Outcome.SKIPPED, summary)
+    def skipped(summary: str, *evidence: Evidence) -> "CheckResult":
+        """Not applicable here; the evidence says why (e.g. how the app connects)."""
+        return CheckResult(Outcome.SKIPPED, summary, tuple(evidence))
 
     @staticmethod
     def uncertain(summary: str, *evidence: Evidence) -> "CheckResult":

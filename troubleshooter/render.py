@@ -76,6 +76,24 @@ def _commands(item: Reported, console: Console) -> None:
         console.print(Text(f"  $ {redact(command)}", style="cyan"), soft_wrap=True)
 
 
+def _unexplained(d: Diagnosis, console: Console) -> None:
+    """Verdict `unexplained`: what the logs show, what was ruled out, what to look at next."""
+    console.print(Text("Unexplained: the logs show database-connection errors that no known cause "
+                       "explains. This is not healthy.", style="bold yellow"))
+    table = Table("signal", "count", "first", "last", "example (redacted)", box=None, header_style="bold")
+    for m in d.signals:
+        example = redact(m.lines[0]) if m.lines else ""
+        table.add_row(escape(m.symptom), str(m.count), escape(m.first_seen), escape(m.last_seen),
+                      escape(example if len(example) <= 90 else example[:89] + "…"))
+    console.print(table)
+    ruled = [s.node.spec.check or s.node.short for s in d.ruled_out]
+    if ruled:
+        console.print(Text(f"  Ruled out: {', '.join(ruled)}", style="dim"))
+    console.print(Text("  Look at next:", style="bold"))
+    for step in d.next_steps():
+        console.print(Text(f"  → {redact(step)}", style="cyan"), soft_wrap=True)
+
+
 def render_text(d: Diagnosis, console: Console) -> None:
     t = d.target
     console.print(Text.assemble(("Target  ", "bold"), t.describe()))
@@ -86,8 +104,12 @@ def render_text(d: Diagnosis, console: Console) -> None:
         for i, item in enumerate(d.causes, 1):
             console.print(_cause_panel(item, i))
             _commands(item, console)
-    elif d.status == "inconclusive":
+    elif d.verdict == "unexplained":
+        _unexplained(d, console)
+    elif d.verdict == "inconclusive":
         console.print(Text("No root cause found, but some checks could not decide:", style="bold yellow"))
+        if d.logs_unread:
+            console.print(Text("  ? The logs could not be read, so errors there may go unseen.", style="yellow"))
     else:
         console.print(Text("No root cause found: the connection path looks healthy.", style="bold green"))
     doubts: dict[str, list[str]] = {}

@@ -36,8 +36,19 @@ STATUS_LABEL = {
     "root-cause-found": "root cause found",
     "no-cause-found": "no cause found",
     "inconclusive": "inconclusive",
+    "unexplained": "unexplained",
     "not-run": "not diagnosed yet",
 }
+
+
+def _status(session: "Session") -> str:
+    """The session's status, with the verdict where no cause holds: a run with database errors
+    in its logs is `unexplained`, never "no cause found" (root-causes.md, "Verdicts")."""
+    status = session.status
+    d = session.current
+    if d is not None and status in ("no-cause-found", "inconclusive"):
+        return {"healthy": "no-cause-found"}.get(d.verdict, d.verdict)
+    return status
 STEP_MARK = {"entry": "▶", "failed": "✗", "ok": "✓", "uncertain": "?", "skipped": "–",
              "reached": "●", "pending": "…", "unanswered": "?"}
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -65,6 +76,7 @@ def build_report(session: "Session", *, now: datetime | None = None) -> str:
         _section("Timeline (UTC)", _timeline(session, day)),
         _section("Evidence", _evidence(session, causes, day)),
         _section("Root causes", _root_causes(session, causes)),
+        _section("Unexplained errors", _unexplained(session)),
         _section("Fix", _fix(session, causes, day)),
         _section("Findings", _findings(session)),
         _section("Prevention", _prevention(causes)),
@@ -89,12 +101,13 @@ def _title(session: "Session") -> str:
         "root-cause-found": f"# RCA: {name} cannot reach Cloud SQL",
         "no-cause-found": f"# RCA: {name} and Cloud SQL: no root cause found",
         "inconclusive": f"# RCA: {name} and Cloud SQL: inconclusive",
-    }.get(session.status, f"# RCA: {name}: not diagnosed yet")
+        "unexplained": f"# RCA: {name} and Cloud SQL: database errors no known cause explains",
+    }.get(_status(session), f"# RCA: {name}: not diagnosed yet")
 
 
 def _header(session: "Session", now: datetime, causes: list[_Cause]) -> str:
     t = session.target
-    status = f"**{STATUS_LABEL.get(session.status, session.status)}**"
+    status = f"**{STATUS_LABEL.get(_status(session), _status(session))}**"
     fixed = sum(c.state == "fixed" for c in causes)
     if session.status == "root-cause-found" and fixed:
         status += f" ({fixed} of {len(causes)} root causes fixed)"
@@ -137,7 +150,7 @@ def _summary(session: "Session", causes: list[_Cause], day: str) -> str:
         return "No diagnosis has run yet."
     who = f"Cloud Run {t.kind} {code(t.name)}"
     seen = _symptom_sentence(d, day)
-    status = session.status
+    status = _status(session)
     if status == "resolved":
         first = f"{who} could not reach its Cloud SQL database{seen}."
     elif causes:
@@ -152,6 +165,13 @@ def _summary(session: "Session", causes: list[_Cause], day: str) -> str:
         else:
             listed = "; ".join(f"{i}) {text(c.item.title.rstrip('.'))}" for i, c in enumerate(causes, 1))
             sentences.append(f"{len(causes)} root causes, upstream first: {listed}.")
+    elif status == "unexplained" and session.current is not None:
+        signals = session.current.signals
+        n = sum(m.count for m in signals)
+        kinds = ", ".join(code(m.symptom) for m in signals)
+        sentences.append(f"No known cause explains the {n} database-connection error"
+                         f"{'s' if n != 1 else ''} in the logs ({kinds}): this is not healthy "
+                         "(see Unexplained errors)")
     elif status == "inconclusive":
         n = len(session.current.uncertain) if session.current else 0
         sentences.append(f"No check found a cause, but {n} could not decide (see Uncertain checks).")
@@ -220,6 +240,8 @@ def _next_sentence(session: "Session", causes: list[_Cause], day: str) -> str:
         more = f"; {len(open_) - 1} more under Fix" if len(open_) > 1 else ""
         done = f"Applied {', '.join(code(f.fix_id) for f in applied)}; still to do: " if applied else "To fix: "
         return f"{done}{how}{auto}{more}"
+    if _status(session) == "unexplained" and session.current is not None:
+        return f"Next: {text(session.current.next_steps()[0])}"
     if session.status == "inconclusive":
         return "Grant the read permissions listed under Uncertain checks and run the diagnosis again."
     return "If the app still fails, look past the connection: queries, schema, or the app's own code."
@@ -395,7 +417,9 @@ def _root_causes(session: "Session", causes: list[_Cause]) -> str:
         return ""
     if not causes:
         return "None found." + (" Some checks could not decide: see Uncertain checks."
-                                if session.status == "inconclusive" else "")
+                                if session.status == "inconclusive" else "") + (
+            " The logs show errors all the same: see Unexplained errors."
+            if _status(session) == "unexplained" else "")
     blocks = []
     for i, c in enumerate(causes, 1):
         item = c.item
@@ -408,6 +432,22 @@ def _root_causes(session: "Session", causes: list[_Cause]) -> str:
             lines += ["", table(["", "Expected (working)", "Actual (measured)"], rows)]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def _unexplained(session: "Session") -> str:
+    """What was seen, what was ruled out, what to look at next: for the `unexplained` verdict."""
+    d = session.current
+    if d is None or _status(session) != "unexplained":
+        return ""
+    rows = [[code(m.symptom, in_table=True), str(m.count), cell(m.first_seen), cell(m.last_seen),
+             code(clip(m.lines[0]) if m.lines else "", in_table=True)] for m in d.signals]
+    parts = ["The logs hold database-connection errors that no cause of the catalog explains.",
+             table(["Signal", "Count", "First", "Last", "Example (redacted)"], rows)]
+    ruled = [code(s.node.spec.check or s.node.short) for s in d.ruled_out]
+    if ruled:
+        parts.append("**Ruled out:** " + ", ".join(ruled) + ".")
+    parts.append("**Look at next:**\n\n" + "\n".join(f"- {text(n)}" for n in d.next_steps()))
+    return "\n\n".join(parts)
 
 
 def _expected_actual(item: "Reported") -> list[list[str]]:

@@ -31,7 +31,9 @@ def run(*args: str) -> tuple[int, str]:
 def causes(world: str) -> list[str]:
     code, out = run("diagnose", "--world", world, "--format", "json")
     found = [c["id"] for c in json.loads(out[: out.rindex("}") + 1])["rootCauses"]]
-    assert code == (1 if found else 0)
+    # No cause left: 0 (healthy) or 4 (unexplained: the window still holds the errors logged
+    # before the fix, which a saved world keeps; cli.md second edition).
+    assert code == 1 if found else code in (0, 4)
     return found
 
 

@@ -30,7 +30,7 @@ from troubleshooter.world import load_world
 GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2025, 11, 13, 21, 0, 0, tzinfo=timezone.utc)
 SCENARIOS = [info.name for info in list_scenarios()]
-SECTIONS = ["Summary", "Timeline (UTC)", "Evidence", "Root causes", "Fix", "Findings", "Prevention",
+SECTIONS = ["Summary", "Timeline (UTC)", "Evidence", "Root causes", "Unexplained errors", "Fix", "Findings", "Prevention",
             "Uncertain checks", "Decision path"]
 
 from cases import engine_for
@@ -219,7 +219,8 @@ def test_every_status_reads_as_its_title(reports: dict) -> None:
         assert status, name
         label = status.group(1)
         expected = {"root cause found": "cannot reach Cloud SQL", "no cause found": "no root cause found",
-                    "inconclusive": "inconclusive", "resolved": "(resolved)"}[label]
+                    "inconclusive": "inconclusive", "resolved": "(resolved)",
+                    "unexplained": "no known cause explains"}[label]
         assert expected in title, (name, title, label)
 
 

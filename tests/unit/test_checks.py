@@ -232,6 +232,7 @@ def leaky_env(url: str) -> list[dict[str, Any]]:
 SECRET_URL_ENV = [secret("DATABASE_URL", "db-url")]
 IP_URL = f"postgresql://app:{PASSWORD}@{PUBLIC_IP}:5432/shop"
 PRIVATE_ONLY = dict(public=None, private=PRIVATE_IP, network=NET)
+IAM_ENV = plain(INSTANCE_CONNECTION_NAME=CN, DB_NAME="shop", IP_TYPE="PUBLIC", ENABLE_IAM_AUTH="true")
 FAIL_LOGS = {FactKey.logs(): ApiFailure("permission-denied", api="logging", method="ListLogEntries",
                                 resource=f"projects/{P}", permission="logging.logEntries.list")}
 
@@ -420,6 +421,67 @@ CASES: dict[str, dict[str, Case]] = {
         "ok": lambda: make_obs(),
         "uncertain": lambda: make_obs(failures=dict(FAIL_LOGS)),
     },
+    "driver-lacks-unix-socket": {
+        "failed": lambda: make_obs(logs={"db-error:unresolvable": logmatch(
+            "db-error:unresolvable", f"Error: getaddrinfo ENOTFOUND /cloudsql/{CN}")}),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(failures=dict(FAIL_LOGS)),
+    },
+    "dsn-socket-param-ignored": {
+        "failed": lambda: make_obs(run_cfg(env=leaky_env(f"postgresql://app@localhost/shop?host=/cloudsql/{CN}")),
+                                   logs={"connection-refused": logmatch(
+                                       "connection-refused", "Error: connect ECONNREFUSED 127.0.0.1:5432")}),
+        "ok": lambda: make_obs(run_cfg(env=leaky_env(f"postgresql://app@localhost/shop?host=/cloudsql/{CN}"))),
+        "uncertain": lambda: make_obs(run_cfg(env=leaky_env(f"postgresql://app@localhost/shop?host=/cloudsql/{CN}")),
+                                      failures=dict(FAIL_LOGS)),
+    },
+    "password-not-url-encoded": {
+        "failed": lambda: make_obs(run_cfg(env=leaky_env(f"postgresql://app:{PASSWORD}#1@localhost/shop"))),
+        "ok": lambda: make_obs(run_cfg(env=leaky_env(f"postgresql://app:{PASSWORD}%231@localhost/shop"))),
+        "uncertain": lambda: make_obs(None),
+    },
+    "sidecar-proxy-not-ready": {
+        "failed": lambda: make_obs(run_cfg(images=("us-docker.pkg.dev/shop-prod/app/api:1", PROXY_IMAGE)),
+                                   logs={"connection-refused": logmatch(
+                                       "connection-refused", "Error: connect ECONNREFUSED 127.0.0.1:5432")}),
+        "ok": lambda: make_obs(run_cfg(images=("us-docker.pkg.dev/shop-prod/app/api:1", PROXY_IMAGE))),
+        "uncertain": lambda: make_obs(run_cfg(images=("us-docker.pkg.dev/shop-prod/app/api:1", PROXY_IMAGE)),
+                                      failures=dict(FAIL_LOGS)),
+    },
+    "iam-db-user-missing": {
+        "failed": lambda: make_obs(run_cfg(env=IAM_ENV)),
+        "ok": lambda: make_obs(run_cfg(env=IAM_ENV), users={f"{P}:{I}": [
+            {"name": SA.removesuffix(".gserviceaccount.com"), "type": "CLOUD_IAM_SERVICE_ACCOUNT"}]}),
+        "uncertain": lambda: make_obs(run_cfg(env=IAM_ENV), users={}, failures={
+            FactKey.users(P, I): denied("sqladmin", "List", f"{P}:{I}", "cloudsql.users.list")}),
+    },
+    "missing-cloudsql-instance-user-role": {
+        "failed": lambda: make_obs(run_cfg(env=IAM_ENV)),
+        "ok": lambda: make_obs(run_cfg(env=IAM_ENV), iam={P: policy(
+            client_binding(), ("roles/cloudsql.instanceUser", f"serviceAccount:{SA}"))}),
+        "uncertain": lambda: make_obs(run_cfg(env=IAM_ENV), iam={}, failures={
+            FactKey.iam(P): denied("cloudresourcemanager", "GetIamPolicy", f"projects/{P}",
+                               "resourcemanager.projects.getIamPolicy")}),
+    },
+    "iam-authentication-flag-off": {
+        "failed": lambda: make_obs(run_cfg(env=IAM_ENV), instances=[instance(flags={"max_connections": "50"})]),
+        "ok": lambda: make_obs(run_cfg(env=IAM_ENV),
+                               instances=[instance(flags={"cloudsql.iam_authentication": "on"})]),
+        "uncertain": lambda: make_obs(run_cfg(env=IAM_ENV), failures={
+            FactKey.instance(P, I): denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+    },
+    "run-instance-connection-limit": {
+        "failed": lambda: make_obs(logs={"too-many-connections": logmatch(
+            "too-many-connections", f'Exceeded maximum of 100 connections per instance "{CN}".')}),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(failures=dict(FAIL_LOGS)),
+    },
+    "stale-pooled-connections": {
+        "failed": lambda: make_obs(logs={"db-error:terminated": logmatch(
+            "db-error:terminated", "Error: Connection terminated unexpectedly")}),
+        "ok": lambda: make_obs(),
+        "uncertain": lambda: make_obs(failures=dict(FAIL_LOGS)),
+    },
     "authorized-networks-open-to-world": {
         "failed": lambda: make_obs(instances=[instance(nets=("0.0.0.0/0", "203.0.113.7/32"))]),
         "ok": lambda: make_obs(instances=[instance(nets=("203.0.113.7/32", "198.51.0.0/16"))]),
@@ -479,7 +541,9 @@ def test_outcome(check_id: str, case: str) -> None:
     if case == "ok":
         assert result.evidence or check_id in (
             "password-authentication-failed", "too-many-connections", "admin-api-quota-exceeded",
-            "plaintext-secret-in-env", "overprivileged-runtime-sa")
+            "plaintext-secret-in-env", "overprivileged-runtime-sa", "driver-lacks-unix-socket",
+            "password-not-url-encoded", "run-instance-connection-limit", "stale-pooled-connections",
+            "missing-cloudsql-instance-user-role")
 
 
 @pytest.mark.parametrize(("check_id", "case"), [p for p in PAIRS if p[1] == "uncertain"],
@@ -572,7 +636,9 @@ def test_not_attached_is_fine_for_a_private_ip_over_vpc() -> None:
     obs = make_obs(run_cfg(attached=(), env=leaky_env(f"postgresql://app:{PASSWORD}@{PRIVATE_IP}/shop"),
                            vpc=VpcAccess(network="prod-vpc", subnetwork="s")),
                    instances=[instance(**PRIVATE_ONLY)])
-    assert check("cloudsql-not-attached", obs).outcome == Outcome.OK
+    # Not needed by this method: skipped, saying why (issue 10: how the app connects first).
+    r = check("cloudsql-not-attached", obs)
+    assert r.outcome == Outcome.SKIPPED and "direct TCP" in r.summary
 
 
 def test_malformed_shows_repr_and_the_exact_name() -> None:
@@ -830,3 +896,12 @@ def test_mismatch_points_a_dsn_at_the_attached_instance_keeping_the_dsn() -> Non
     assert r.outcome == Outcome.FAILED
     assert r.params["point_app_command"].endswith(
         f"'--update-env-vars=DATABASE_URL=postgresql://app@localhost/shop?host=/cloudsql/{CN}'")
+
+
+def test_socket_file_under_a_non_libpq_key_is_doubt_not_a_cause() -> None:
+    # Issue 10: only libpq-style host= wants the directory; socketPath of another driver may want the file.
+    env = leaky_env(f"postgresql://app@localhost/shop?socketPath=/cloudsql/{CN}/.s.PGSQL.5432")
+    r = check("socket-path-wrong-for-engine", make_obs(run_cfg(env=env)))
+    assert r.outcome == Outcome.UNCERTAIN, r.summary
+    env = leaky_env(f"postgresql://app@localhost/shop?host=/cloudsql/{CN}/.s.PGSQL.5432")
+    assert check("socket-path-wrong-for-engine", make_obs(run_cfg(env=env))).outcome == Outcome.FAILED

@@ -13,6 +13,7 @@ from troubleshooter.checks import (
     findings,
     iam,
     instance,
+    methods,
     network,
     revision,
 )
@@ -29,6 +30,7 @@ ALL: tuple[Check, ...] = (
     *app.CHECKS,
     *revision.CHECKS[1:],
     *database.CHECKS,
+    *methods.CHECKS,
     *findings.CHECKS,
 )
 

@@ -336,6 +336,14 @@ def socket_path_wrong_for_engine(obs: Facts) -> CheckResult:
                 f"The socket {conn.dsn.socket_path!r} fits the engine "
                 f"({inst_engine or conn.dsn.engine or 'unknown'}).", *ev))
             continue
+        if "points at the socket file" in problem and conn.dsn.socket_param not in ("host", "authority"):
+            # Only libpq-style host= wants the directory; a socketPath/socket/unix_socket key of
+            # another driver may well want the file itself (issue 10): do not assert it.
+            results.append(CheckResult.uncertain(
+                f"The socket in {var(conn)} ({conn.dsn.socket_param}=) names the Postgres socket "
+                "file; libpq-style host= wants its directory, but whether this driver's "
+                f"{conn.dsn.socket_param!r} wants the file or the directory is not known.", *ev))
+            continue
         eng = inst_engine or normalize_engine(conn.dsn.engine) or None
         name = clean(conn.dsn.instance or "") or obs.suggested_connection_name() or "PROJECT:REGION:INSTANCE"
         right = f"/cloudsql/{name}" if eng != "postgres" or conn.dsn.socket_param not in (

@@ -13,8 +13,10 @@ from troubleshooter.dsn.names import connection_name_problem
 from troubleshooter.dsn.roles import env_role
 from troubleshooter.dsn.sockets import SOCKET_PATH_MAX, socket_path
 from troubleshooter.facts.app import AppView, answer_ev, app_ev, var
+from troubleshooter.facts.instance import is_open_network
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.logs import log_ev, names_in_logs
+from troubleshooter.facts.method import connect_method, database_answered
 from troubleshooter.facts.names import clean
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import (
@@ -92,6 +94,16 @@ def _sidecar_verdict(obs: Facts, subject: str, att_ev: Evidence, view: AppView |
             "it may serve /cloudsql/ through a shared volume (not checked).", att_ev
         )
     return None
+
+
+def _open_to_world(obs: Facts) -> bool:
+    """A public-IP path that works only through a world-open authorized network (the Saleor
+    shape): then the supported path, the attachment and the socket, is what is missing."""
+    view = obs.app
+    if view is None:
+        return False
+    return any(is_open_network(cidr) for _c, inst, kind in obs.ip_targets(view) if kind == "PRIMARY"
+               for cidr in inst.authorized_values)
 
 
 def _need(obs: Facts, view: AppView | None, named: list[tuple[str, AppConnection]],
@@ -217,6 +229,28 @@ def cloudsql_not_attached(obs: Facts) -> CheckResult:
     # The operator's answer stands in only for what the env does not say.
     answer = view.answer if view is not None and not view.route_known else None
     run = obs.run
+    # How the app connects decides whether it needs the attachment at all.
+    method = connect_method(obs)
+    if method.kind == "connector" and not socket_log:
+        return CheckResult.skipped(
+            f"{subject} has no Cloud SQL connection, and needs none: {method.why}, and a "
+            f"connector library{f' ({method.connector})' if method.connector else ''} dials the "
+            "instance itself through the Cloud SQL Admin API (it needs roles/cloudsql.client, "
+            "not the attachment).", att.evidence, *method.evidence,
+        )
+    answered = database_answered(obs)
+    if answered is not None and not socket_log:
+        return CheckResult.skipped(
+            f"{subject} has no Cloud SQL connection, but the logs show the database answering "
+            f"({answered.symptom}: {answered.count} line{'s' if answered.count != 1 else ''}): the "
+            "path to it works, so the attachment is not what fails.", att.evidence, log_ev(answered),
+        )
+    if method.kind in ("public-ip", "private-ip") and not socket_log and not _open_to_world(obs):
+        return CheckResult.skipped(
+            f"{subject} has no Cloud SQL connection; {method.why}: a direct TCP path that needs no "
+            "attachment (its authorized networks, TLS and VPC egress are judged by the checks of "
+            "that path).", att.evidence, *method.evidence,
+        )
     if run is not None and run.has_proxy_sidecar and not socket_log:
         verdict = _sidecar_verdict(obs, subject, att.evidence, view, answer, bool(named))
         if verdict is not None:

@@ -161,6 +161,15 @@ def _password_secret(obs: Facts) -> str | None:
     return None
 
 
+def _plain_password_var(obs: Facts) -> str | None:
+    """The plain env variable carrying the password (a password var, or a URL with one)."""
+    view = obs.app
+    for c in view.readable if view else ():
+        if c.role == "password" or (c.dsn is not None and c.dsn.has_password):
+            return "+".join(c.source)
+    return None
+
+
 def password_authentication_failed(obs: Facts) -> CheckResult:
     if not obs.logs_read:
         return unknown(obs, "whether logins fail", FactKey.logs())
@@ -191,6 +200,26 @@ def password_authentication_failed(obs: Facts) -> CheckResult:
                 continue
             iam = entry.get("type") in _IAM_USER_TYPES
             where = inst.connection_name if inst else ref.key
+            secret = _password_secret(obs)
+            plain_var = _plain_password_var(obs)
+            inst_name = (inst.name if inst else None) or ref.instance
+            inst_project = (inst.project if inst else None) or ref.project
+            if iam:
+                steps = ("The login is an IAM token: check roles/cloudsql.instanceUser and the "
+                         "instance's IAM authentication flag (a password does not apply).", "")
+            elif plain_var and not secret:
+                # The app's password is a plain env value: correct it there, do not reset the
+                # database password (every other client of that user would break).
+                steps = (f"The password comes from the plain env value {plain_var}: set it to "
+                         f"{user}'s real password (gcloud run {obs.target.kind}s update "
+                         f"{obs.target.name} --region={obs.target.region} --update-env-vars="
+                         f"{plain_var}=...), better from Secret Manager (--set-secrets).",
+                         "Reset the database password only if nobody knows it any more.")
+            else:
+                steps = (f"gcloud sql users set-password {user} --instance={inst_name} "
+                         f"--project={inst_project} --prompt-for-password",
+                         f"printf '%s' \"$NEW_PASSWORD\" | gcloud secrets versions add "
+                         f"{secret or 'SECRET'} --data-file=- (printf adds no newline)")
             return failed(
                 f"User {user!r} exists on {where} but its "
                 + ("IAM login (token) " if iam else "password ")
@@ -201,7 +230,8 @@ def password_authentication_failed(obs: Facts) -> CheckResult:
                 [log_ev(hit), Evidence(DBUSERS, "users[].name", [u.get("name") for u in users],
                                        SQL_API, where or ref.key)],
                 {**base_params(obs), **instance_params(inst, ref), "user": user, "iam_user": iam,
-                 "secret": _password_secret(obs)},
+                 "secret": secret, "password_variable": plain_var,
+                 "password_step": steps[0], "password_step_2": steps[1]},
                 [(f"password of {user}", "matches the instance", "rejected")],
             )
     if unreadable:
@@ -224,6 +254,11 @@ def too_many_connections(obs: Facts) -> CheckResult:
     hit = obs.log_hit("too-many-connections")
     if hit is None:
         return CheckResult.ok("The logs show no connection-limit errors.")
+    if all(_PER_INSTANCE.search(line) for line in hit.lines):
+        # Cloud Run's own cap per container instance, not the database's max_connections: that is
+        # run-instance-connection-limit, whose fix is the pool, never a bigger tier.
+        return CheckResult.ok("The only connection-limit lines are Cloud Run's 100 connections per "
+                              "instance (run-instance-connection-limit), not max_connections.", log_ev(hit))
     run = obs.run
     ev: list[Evidence] = [log_ev(hit)]
     params: dict[str, Any] = {**base_params(obs)}
@@ -250,6 +285,7 @@ def too_many_connections(obs: Facts) -> CheckResult:
     )
 
 
+_PER_INSTANCE = re.compile(r"(?i)Exceeded maximum of \d+ connections per instance")
 _QUOTA_RE = re.compile(r"rateLimitExceeded|Quota exceeded", re.IGNORECASE)
 
 

@@ -32,7 +32,7 @@ FORMATS = ("text", "json", "markdown")
               help="Minutes of recent logs to read (default: 60 for services, 1440 for jobs).")
 def diagnose(target: TargetFlags, fmt: str, symptom: str | None, answers: dict[str, str],
              output: str | None, log_window: int | None) -> None:
-    """Batch run of the decision graph, no prompts. Exit 1 when a root cause is found."""
+    """Batch run of the decision graph, no prompts. Exit 0 healthy, 1 root causes, 4 unexplained or inconclusive."""
     with troubleshooting(target, answers=answers) as engine:
         engine.diagnose(symptom=symptom, log_window_minutes=log_window)
     engine.require_readable()
@@ -43,7 +43,16 @@ def diagnose(target: TargetFlags, fmt: str, symptom: str | None, answers: dict[s
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
-    sys.exit(1 if session.current is not None and session.current.causes else 0)
+    sys.exit(exit_code(session))
+
+
+# cli.md: 0 healthy, 1 root causes, 4 unexplained or inconclusive (never 0 while errors show).
+EXIT_BY_VERDICT = {"healthy": 0, "root-causes": 1, "unexplained": 4, "inconclusive": 4}
+
+
+def exit_code(session: Session) -> int:
+    diagnosis = session.current
+    return EXIT_BY_VERDICT[diagnosis.verdict] if diagnosis is not None else 0
 
 
 def render(session: Session, fmt: str) -> str:

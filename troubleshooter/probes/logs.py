@@ -11,6 +11,10 @@ Each entry's text (`textPayload`, `jsonPayload.message` or the whole `jsonPayloa
 (`ctx.signatures`); per symptom `obs.logs[id]` keeps the count, first and last timestamp, up
 to five example lines (redacted: DSNs in logs carry passwords), the log names and the
 revisions or executions they came from. `obs.log_entries_seen` counts every entry read.
+A line no signature matches is held against the family of database-connection errors
+(troubleshooter/db_errors.py): it counts under the symptom it is evidence of, or under
+`db-error:KIND` (refused, unresolvable, timeout, terminated...), so that no verdict is
+`healthy` while the window holds database errors.
 
 Permission: `logging.logEntries.list`.
 """
@@ -21,6 +25,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
+from troubleshooter import db_errors
 from troubleshooter.facts import sources
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.model import Evidence, LogMatch, Outcome, ProbeResult, Target
@@ -92,9 +97,19 @@ def run(ctx: ProbeContext) -> ProbeResult:
         text = entry_text(entry)
         if not text:
             continue
+        matched = False
         for symptom, patterns in ctx.signatures.items():
             if any(p.search(text) for p in patterns):
                 hits.setdefault(symptom, []).append((entry, text))
+                matched = True
+        if not matched:
+            # No symptom's signature: is it a database-connection error all the same? A line
+            # of the family counts under its symptom when it has one, else as db-error:KIND,
+            # so a diagnosis never calls healthy what the logs show failing.
+            sig = db_errors.classify(text)
+            if sig is not None:
+                key = sig.symptom or f"{db_errors.PREFIX}{sig.kind}"
+                hits.setdefault(key, []).append((entry, text))
 
     matches = {s: _match(s, found) for s, found in hits.items()}
     with ctx.obs.lock:

@@ -103,11 +103,21 @@ class CausesScreen(AppAccess, Screen[None]):
                                                      if self.check_action("apply_fix", ()) is True else "")
                     + waiting)
         current = state.session.current
-        uncertain = current.uncertain if current is not None else []
-        if uncertain:
+        if waiting or current is None:
+            return "[$accent][b]No root cause yet[/b][/]" + waiting
+        verdict = current.verdict
+        if verdict == "unexplained":
+            n = sum(m.count for m in current.signals)
+            return (f"[$warning][b]Unexplained[/b][/]: {n} database error{'s' if n != 1 else ''} in the "
+                    "logs, and no known cause explains them. Not healthy.")
+        if verdict == "inconclusive":
+            uncertain = current.uncertain
+            if not uncertain:
+                return "[$warning][b]No root cause found[/b][/], but the logs could not be read."
             return (f"[$warning][b]No root cause found[/b][/], but {len(uncertain)} check"
-                    f"{'s' if len(uncertain) != 1 else ''} could not decide (see the walk)." + waiting)
-        return "[$success][b]No root cause found[/b][/]: the connection path looks healthy." + waiting
+                    f"{'s' if len(uncertain) != 1 else ''} could not decide (see the walk).")
+        # Only the `healthy` verdict may say so (root-causes.md, "Verdicts").
+        return "[$success][b]No root cause found[/b][/]: the connection path looks healthy."
 
     def selected(self) -> "Reported | None":
         index = self.query_one(OptionList).highlighted
@@ -137,12 +147,28 @@ class CausesScreen(AppAccess, Screen[None]):
     def nothing_found(self) -> str:
         """What to say when there is no cause: healthy, or which checks could not decide and why."""
         current = self.run_state.session.current
-        if current is None:
+        run = self.run_state.run
+        if current is None or (run is not None and not run.done):
             return "[$accent]The probes are still running.[/]"
-        if not current.uncertain:
+        if current.verdict == "unexplained":
+            lines = ["[$warning][b]The logs show database errors no known cause explains[/b][/]:"]
+            for sig in current.signals:
+                example = escape(redact(sig.lines[0])) if sig.lines else ""
+                lines.append(f"  ! {escape(sig.symptom)} × {sig.count}, {escape(sig.first_seen)} → "
+                             f"{escape(sig.last_seen)}\n    [$text-muted]{example}[/]")
+            ruled = [s.node.spec.check or s.node.short for s in current.ruled_out]
+            if ruled:
+                lines.append(f"[$text-muted]Ruled out: {escape(', '.join(ruled))}[/]")
+            lines.append("[b]Look at next[/b]:")
+            lines += [f"  → {escape(redact(n))}" for n in current.next_steps()]
+            return "\n".join(lines)
+        if current.verdict == "healthy":
             return ("[$success][b]The connection path looks healthy.[/b][/]\nEvery check that applies "
-                    "passed. If the app still fails, look at its own logs and the database's.")
+                    "passed and the logs show no database error. If the app still fails, look at its "
+                    "own logs and the database's.")
         lines = ["[$warning][b]Some checks could not decide[/b][/]; what would settle them:"]
+        if current.logs_unread:
+            lines.append("  ? The logs could not be read, so errors there may go unseen.")
         for step in current.uncertain:
             summary = step.result.summary if step.result else ""
             lines.append(f"  ? {escape(step.node.title)}\n    [$text-muted]{escape(redact(summary))}[/]")

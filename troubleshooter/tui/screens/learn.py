@@ -57,6 +57,9 @@ def describe(graph: "DecisionGraph", node: "Node") -> str:
             parts += [f"**Risk.** {fix.risk}", ""]
     if spec.prevention:
         parts += ["**Prevention**", ""] + [f"- {p}" for p in spec.prevention] + [""]
+    if spec.first:
+        parts += ["**Walked first for this symptom** (then every other check)", ""]
+        parts += [f"{i}. {graph.nodes[c].title}" for i, c in enumerate(spec.first, 1)] + [""]
     routes = spec.routes.items() if spec.routes else ([("next", spec.next)] if spec.next else [])
     leads = [f"- {label} → " + ", ".join(graph.nodes[t].title for t in targets)
              for label, targets in routes if targets]
