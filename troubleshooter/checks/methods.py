@@ -23,7 +23,6 @@ from troubleshooter.checks.params import base_params, instance_params
 from troubleshooter.checks.verdicts import combine, failed, unknown
 from troubleshooter.facts.app import app_ev
 from troubleshooter.facts.keys import FactKey
-from troubleshooter.facts.logs import log_ev
 from troubleshooter.facts.method import connect_method
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, CRM_API, DBUSERS, IAM, LOGS, RUN_CONFIG, SQL, SQL_API

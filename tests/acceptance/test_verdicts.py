@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-from cases import CASES, CN, PASSWORD, _w, add_log, cached, loopback_only, run_world, scenario_data
+from cases import CASES, CN, PASSWORD, RunCache, _w, add_log, loopback_only, run_world, scenario_data
 
 from troubleshooter import db_errors
 from troubleshooter.diagnosis import VERDICTS
@@ -97,15 +97,15 @@ WORLDS: dict[str, Any] = {
 }
 
 
-def _run(key: str, graph: Any) -> Any:
+def _run(key: str, graph: Any, runs: RunCache) -> Any:
     case = next((c for c in CASES if f"case:{c.id}" == key), None)
-    return cached(key, lambda: run_world(WORLDS[key](), graph, symptom=case.symptom if case else None,
+    return runs.get(key, lambda: run_world(WORLDS[key](), graph, symptom=case.symptom if case else None,
                                          answers=case.answers if case else None)).diagnosis
 
 
 @pytest.mark.parametrize("key", sorted(WORLDS))
-def test_one_verdict_and_never_healthy_with_database_errors(key: str, graph: Any) -> None:
-    d = _run(key, graph)
+def test_one_verdict_and_never_healthy_with_database_errors(key: str, graph: Any, runs: RunCache) -> None:
+    d = _run(key, graph, runs)
     assert d.verdict in VERDICTS
     errors = {k: m.count for k, m in d.obs.logs.items() if m.count and k != "deploy-not-ready"}
     if d.verdict == "healthy":
@@ -119,8 +119,8 @@ def test_one_verdict_and_never_healthy_with_database_errors(key: str, graph: Any
 
 
 @pytest.mark.parametrize("key", sorted(WORLDS))
-def test_a_database_error_added_to_a_healthy_world_is_never_healthy(key: str, graph: Any) -> None:
-    if _run(key, graph).verdict != "healthy":
+def test_a_database_error_added_to_a_healthy_world_is_never_healthy(key: str, graph: Any, runs: RunCache) -> None:
+    if _run(key, graph, runs).verdict != "healthy":
         pytest.skip("only healthy worlds")
     world = WORLDS[key]()
     if world["target"].get("job") or world.get("jobs") and not world.get("services"):
