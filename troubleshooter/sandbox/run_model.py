@@ -43,17 +43,38 @@ def serving_revisions(service: dict[str, Any]) -> list[str]:
     return out
 
 
+def _names_revision(condition: dict[str, Any], revision: str) -> bool:
+    """Whether a service condition is about `revision` (Google quotes it: "Revision 'R' is not ready")."""
+    return f"'{short(revision)}'" in str(condition.get("message") or "")
+
+
+def revision_conditions(service: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The conditions of revision `name` as far as the service's status tells them, no further.
+
+    A failing terminal condition that names the revision (or, unnamed, is about the newest one)
+    is its Ready failure, kept whole (reason, revisionReason, severity), as the gcpdiag dump
+    test-data/cloudrun2/json-dumps/cloudrun_services.json shows it: there the only revision is
+    both latestCreated and latestReady and still "is not ready and cannot serve traffic". Ready
+    succeeds only for the latest ready revision of a service that reports no failure about it.
+    Nothing else is invented: the status says nothing of ContainerHealthy or ResourcesAvailable.
+    """
+    terminal = service.get("terminalCondition") or {}
+    newest = short(service.get("latestCreatedRevision") or "")
+    failing = terminal.get("state") == "CONDITION_FAILED"
+    if failing and (_names_revision(terminal, name) or ("'" not in str(terminal.get("message") or "")
+                                                        and short(name) == newest)):
+        return [{**copy.deepcopy(terminal), "type": "Ready"}]
+    if short(name) == short(service.get("latestReadyRevision") or ""):
+        since = terminal.get("lastTransitionTime") or service.get("updateTime")
+        return [{"type": "Ready", "state": SUCCEEDED, **({"lastTransitionTime": since} if since else {})}]
+    return []
+
+
 def revision_from_template(service: dict[str, Any], name: str, now: str) -> dict[str, Any]:
     """The Revision a service's template describes, named `name` (full resource name)."""
     template = service.get("template") or {}
     rev: dict[str, Any] = {k: copy.deepcopy(v) for k, v in template.items() if k not in _TEMPLATE_ONLY}
     project = name.split("/")[1]
-    ready: dict[str, Any] = {"type": "Ready", "state": SUCCEEDED, "lastTransitionTime": now}
-    ready_name = service.get("latestReadyRevision") or ""
-    if short(name) != short(ready_name) and service.get("terminalCondition"):
-        # The newest revision of a failing service carries the service's failure.
-        terminal = service["terminalCondition"]
-        ready = {**terminal, "type": "Ready"}
     rev.update(
         name=name,
         uid=stable_uid(name),
@@ -61,7 +82,7 @@ def revision_from_template(service: dict[str, Any], name: str, now: str) -> dict
         service=short(service["name"]),
         createTime=service.get("updateTime") or now,
         updateTime=service.get("updateTime") or now,
-        conditions=[ready, {"type": "ContainerHealthy", "state": ready["state"], "lastTransitionTime": now}],
+        conditions=revision_conditions(service, name),
         observedGeneration="1",
         logUri=(
             f"https://console.cloud.google.com/logs/viewer?project={project}&resource=cloud_run_revision"
