@@ -445,6 +445,20 @@ CASES: dict[str, dict[str, Case]] = {
         "uncertain": lambda: make_obs(failures={
             FactKey.instance(P, I): denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
     },
+    "instance-not-accessible": {
+        # Cloud SQL's 403 notAuthorized names no permission; a named permission is IAM's answer.
+        "failed": lambda: make_obs(instances=[], failures={FactKey.instance(P, I): ApiFailure(
+            "permission-denied", api="sqladmin", method="Get", resource=f"{P}:{I}",
+            message="The client is not authorized to make this request.")}),
+        "ok": lambda: make_obs(),
+    },
+    "app-database-is-read-replica": {
+        "failed": lambda: make_obs(instances=[instance(instanceType="READ_REPLICA_INSTANCE",
+                                                       masterInstanceName=f"{P}:shop-db-primary")]),
+        "ok": lambda: make_obs(instances=[instance(instanceType="CLOUD_SQL_INSTANCE")]),
+        "uncertain": lambda: make_obs(failures={
+            FactKey.instance(P, I): denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+    },
 }
 
 # /cloudsql/P:us-central1:I is 102 bytes (fine for MySQL); with /.s.PGSQL.5432, 116 (too long).

@@ -42,6 +42,8 @@ ROOT_CAUSES: tuple[str, ...] = (
     "password-authentication-failed",
     "too-many-connections",
     "admin-api-quota-exceeded",
+    # Added causes (root-causes.md "Added causes"), appended.
+    "instance-not-accessible",
 )
 
 # The one cause an operator-typed authorized network can address (and only with that input).
@@ -52,6 +54,8 @@ FINDINGS: tuple[str, ...] = (
     "plaintext-secret-in-env",
     "overprivileged-runtime-sa",
     "public-ip-allows-unencrypted",
+    # Added: the app's database is a read replica (issue 11).
+    "app-database-is-read-replica",
 )
 
 FINDING_SEVERITY: dict[str, str] = {
@@ -59,6 +63,7 @@ FINDING_SEVERITY: dict[str, str] = {
     "plaintext-secret-in-env": "warning",
     "overprivileged-runtime-sa": "warning",
     "public-ip-allows-unencrypted": "warning",
+    "app-database-is-read-replica": "warning",
 }
 
 

@@ -6,6 +6,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from troubleshooter.checks import (
+    access,
     api,
     app,
     attachment,
@@ -14,6 +15,7 @@ from troubleshooter.checks import (
     iam,
     instance,
     network,
+    replica,
     revision,
 )
 from troubleshooter.checks.base import Check
@@ -29,7 +31,9 @@ ALL: tuple[Check, ...] = (
     *app.CHECKS,
     *revision.CHECKS[1:],
     *database.CHECKS,
+    *access.CHECKS,       # added causes are appended to the catalog
     *findings.CHECKS,
+    *replica.CHECKS,
 )
 
 REGISTRY: Mapping[str, Check] = MappingProxyType({c.id: c for c in ALL})

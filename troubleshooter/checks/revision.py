@@ -42,8 +42,8 @@ def _quote(message: str) -> str:
 
 def _cond_ev(source_probe: str, resource: str, field: str, c: Condition) -> Evidence:
     value: dict[str, Any] = {"type": c.type, "state": c.state}
-    if c.reason:
-        value["reason"] = c.reason
+    if c.reason or c.revision_reason:
+        value["reason"] = c.reason or c.revision_reason
     if c.revision_reason:
         value["revisionReason"] = c.revision_reason
     if c.severity:

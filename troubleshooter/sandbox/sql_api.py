@@ -10,7 +10,7 @@ import grpc
 from grpc_status import rpc_status
 
 from troubleshooter.sandbox.dispatch import Dispatcher
-from troubleshooter.sandbox.errors import ApiError
+from troubleshooter.sandbox.errors import ApiError, sql_instance_not_running, sql_not_authorized
 from troubleshooter.sandbox.faults import Rpc
 from troubleshooter.sandbox.paging import paginate
 from troubleshooter.sandbox.state import PendingOperation, WorldState
@@ -51,15 +51,34 @@ class SqlAdminApi:
     def __init__(self, state: WorldState) -> None:
         self.state = state
 
+    def _visible(self, project: str) -> bool:
+        """A project the world describes (a spec, or instances of it): the others the caller
+        cannot see, or they do not exist, and Cloud SQL does not say which."""
+        if self.state.project(project) is not None:
+            return True
+        with self.state.lock:
+            return any(self.state.same_project(str(i.get("project", "")), project)
+                       for i in self.state.data.get("instances", []))
+
     def _instance(self, project: str, instance: str) -> dict[str, Any]:
         with self.state.lock:
             for item in self.state.data.get("instances", []):
                 if item.get("name") == instance and self.state.same_project(str(item.get("project", "")), project):
                     return item
+        if not self._visible(project):
+            raise sql_not_authorized()  # 403, not 404: see errors.sql_not_authorized
         raise _instance_missing()
+
+    def _running(self, found: dict[str, Any]) -> None:
+        """databases/users are read from the running database: a stopped (activationPolicy NEVER,
+        state STOPPED) or PENDING_CREATE instance answers 400 (errors.sql_instance_not_running)."""
+        policy = (found.get("settings") or {}).get("activationPolicy")
+        if found.get("state") in ("STOPPED", "PENDING_CREATE") or policy == "NEVER":
+            raise sql_instance_not_running()
 
     def _per_instance(self, collection: str, project: str, instance: str, kind: str) -> list[dict[str, Any]]:
         found = self._instance(project, instance)
+        self._running(found)
         with self.state.lock:
             table = self.state.data.get(collection, {})
             items = next(
@@ -88,6 +107,8 @@ class SqlAdminApi:
     def list(self, req: Any) -> Any:
         from google.cloud.sqladmin_v1 import InstancesListResponse
 
+        if not self._visible(req.project):
+            raise sql_not_authorized()
         with self.state.lock:
             items = [
                 copy.deepcopy(i) for i in self.state.data.get("instances", [])
