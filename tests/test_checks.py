@@ -671,6 +671,32 @@ def test_role_conditional_grants() -> None:
     assert r.outcome == Outcome.FAILED and "conditional grant" in r.summary
 
 
+@pytest.mark.parametrize(("expr", "outcome"), [
+    # A regex on the instance name counted this "!=" as a grant naming the instance; CEL says false.
+    (f'resource.name != "projects/{P}/instances/{I}"', Outcome.FAILED),
+    # ...and missed a prefix match that does grant it.
+    (f'resource.name.startsWith("projects/{P}/instances/shop-")', Outcome.OK),
+    (f'resource.name.startsWith("projects/{P}/instances/other-")', Outcome.FAILED),
+    ('resource.type == "sqladmin.googleapis.com/Instance" && resource.service == "sqladmin.googleapis.com"',
+     Outcome.OK),
+    ('resource.type == "storage.googleapis.com/Bucket"', Outcome.FAILED),
+    ('request.time < timestamp("2099-01-01T00:00:00Z")', Outcome.OK),
+    (f'resource.name.extract("projects/{P}/instances/{{name}}") == "{I}"', Outcome.OK),
+    # What only IAM can evaluate (tags), or what does not parse: unknown, never guessed.
+    ('resource.matchTag("123456/env", "prod")', Outcome.UNCERTAIN),
+    ('resource.name.startsWith(', Outcome.UNCERTAIN),
+    ('resource.name.size()', Outcome.UNCERTAIN),   # not a boolean
+], ids=["not-equal", "prefix", "other-prefix", "type-service", "other-type", "time", "extract",
+        "tag", "unparsable", "not-boolean"])
+def test_role_conditions_are_evaluated_as_cel(expr: str, outcome: Outcome) -> None:
+    binding = {"role": "roles/cloudsql.client", "members": [f"serviceAccount:{SA}"],
+               "condition": {"title": "t", "expression": expr}}
+    r = check("missing-cloudsql-client-role", make_obs(iam={P: policy(binding)}))
+    assert r.outcome == outcome, r.summary
+    if outcome == Outcome.UNCERTAIN:
+        assert expr in r.summary and "unknown" in r.summary
+
+
 def test_role_cross_project_uses_the_instance_project() -> None:
     other = "db-host"
     cn = f"{other}:{R}:{I}"
