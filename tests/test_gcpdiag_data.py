@@ -184,3 +184,23 @@ def test_sql_server_has_no_socket_to_measure(graph: Any) -> None:
     assert step.outcome.value == "skipped"
     assert "connector" in step.summary and "TCP" in step.summary
     assert "could not decide" not in " ".join(s.result.summary for s in d.walk.steps if s.result)
+
+
+def test_a_psc_only_instance_is_never_called_reachable(graph: Any) -> None:
+    """cloudsql1's sql1 varied to PSC only (no private network, no IP): nothing in a service
+    without VPC egress reaches it, and the tool says what would."""
+    data = _sql_world()
+    inst = data["instances"][0]
+    inst["ipAddresses"] = []
+    inst["dnsName"] = "abc123.def456.us-central1.sql.goog."
+    inst["pscServiceAttachmentLink"] = "projects/t-123/regions/us-central1/serviceAttachments/a-sql1"
+    ip = inst["settings"]["ipConfiguration"]
+    ip.pop("privateNetwork")
+    ip["pscConfig"] = {"pscEnabled": True, "allowedConsumerProjects": ["gcpdiag-cloudrun1-aaaa"]}
+    _app_on(data, "sql1")
+    d = run_world(data, graph).diagnosis
+    assert d.status != "healthy" and "healthy" not in d.status
+    step = _step(d, "check:private-egress")
+    assert step.outcome.value == "uncertain"
+    assert "Private Service Connect" in step.summary and "abc123.def456.us-central1.sql.goog" in step.summary
+    assert "nothing in it can reach the instance" in step.summary
