@@ -102,3 +102,23 @@ def test_the_connector_hears_not_authorized_for_an_unseen_project(serve: Any, fi
         _connector_info(sandbox.endpoints["sqladmin"], "not-visible-1", R, I)
     assert info.value.status == 403
     assert info.value.message == "The client is not authorized to make this request."
+
+
+def test_the_connector_resolves_a_dns_name_to_the_instance(serve: Any, fixture_world: World) -> None:
+    pytest.importorskip("google.cloud.sql.connector")
+    from google.cloud.sql.connector.client import CloudSQLClient
+    from google.oauth2.credentials import Credentials
+
+    dns = "abc123.def456.us-central1.sql.goog."
+    sandbox, _ = serve(_world(fixture_world, dnsName=dns))
+    credentials = Credentials(token="sandbox-token",
+                              expiry=datetime.datetime.utcnow() + datetime.timedelta(hours=1))
+
+    async def run() -> Any:
+        client = CloudSQLClient(sandbox.endpoints["sqladmin"], None, credentials)
+        try:
+            return await client.resolve_connect_settings(dns, R)
+        finally:
+            await client.close()
+
+    assert asyncio.run(run())["connectionName"] == f"{P}:{R}:{I}"

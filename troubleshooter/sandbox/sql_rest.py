@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from troubleshooter.sandbox.errors import invalid
+from troubleshooter.sandbox.errors import invalid, not_found
 from troubleshooter.sandbox.faults import Rpc
 from troubleshooter.sandbox.rest import Request, Route, route
 from troubleshooter.sandbox.sql_certs import CertificateAuthorities
@@ -49,9 +49,30 @@ class SqlRestApi:
                 ("POST", f"{inst}:generateEphemeralCert", "SqlConnectService", "GenerateEphemeralCert",
                  "cloudsql.instances.connect", self.ephemeral_cert, _instance_resource),
             ]
+            table.append(("GET", f"{prefix}/locations/{{location}}/dns/{{dns}}:resolveConnectSettings",
+                          "SqlConnectService", "ResolveConnectSettings", "cloudsql.instances.get",
+                          self.resolve, lambda r: f"locations/{r.params['location']}/dns/{r.params['dns']}"))
             out += [route(verb, path, Rpc("sqladmin", svc, method, perm), handler, resource)
                     for verb, path, svc, method, perm, handler, resource in table]
         return out
+
+    def resolve(self, req: Request) -> dict[str, Any]:
+        """A DNS name (dnsName, or dnsNames[].name) in a region to the instance's ConnectSettings
+        with its connectionName, which is what the Python connector's resolver reads."""
+        wanted = req.params["dns"].rstrip(".").lower()
+        region = req.params["location"]
+        with self.api.state.lock:
+            instances = [dict(i) for i in self.api.state.data.get("instances", [])]
+        for inst in instances:
+            names = [inst.get("dnsName")] + [d.get("name") for d in inst.get("dnsNames") or []]
+            if inst.get("region") == region and wanted in {str(n).rstrip(".").lower() for n in names if n}:
+                settings = self.connect_settings(Request(
+                    params={"project": str(inst["project"]), "instance": str(inst["name"])},
+                    query={}, body={}, headers=req.headers))
+                return {**settings, "connectionName": inst.get("connectionName")
+                        or f"{inst['project']}:{region}:{inst['name']}"}
+        # Google's answer for an unknown name is not documented; a 404 is the sandbox's choice.
+        raise not_found(f"No Cloud SQL instance has the DNS name {req.params['dns']} in {region}.")
 
     def list(self, req: Request) -> dict[str, Any]:
         return self.api.list_json(req.params["project"], req.q_int("maxResults"), req.q("pageToken"))
