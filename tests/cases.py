@@ -416,6 +416,25 @@ def _instance_in_other_project(w: World) -> None:
     rename_instance(w, INSTANCE, project="acme-data-prod")
 
 
+def _instance_in_invisible_project(w: World) -> None:
+    """The app and attachment name acme-data-prod, a project this caller cannot see (the world
+    does not describe it): Cloud SQL answers 403 notAuthorized, never 404."""
+    rename_instance(w, INSTANCE, project="acme-data-prod")
+    w["projects"] = [p for p in w["projects"] if p["projectId"] != "acme-data-prod"]
+    w["instances"] = [i for i in w["instances"] if i["project"] != "acme-data-prod"]
+    for coll in ("databases", "users"):
+        w[coll].pop("acme-data-prod:orders-db", None)
+
+
+def _app_uses_read_replica(w: World) -> None:
+    """orders-db itself is a read replica of orders-db-primary: it connects, and writes fail."""
+    instance(w).update(instanceType="READ_REPLICA_INSTANCE", masterInstanceName=f"{P}:orders-db-primary")
+
+
+def _app_uses_primary(w: World) -> None:
+    instance(w)["instanceType"] = "CLOUD_SQL_INSTANCE"
+
+
 # /cloudsql/ (10) + "acme-orders-prod:europe-west1:" (30) + name + /.s.PGSQL.5432 (14)
 LONG_NAME_110 = "orders-db-" + "x" * 46         # 56 chars -> 110 bytes
 LONG_NAME_107 = "orders-db-" + "x" * 43         # 53 chars -> 107 bytes, the limit
@@ -747,7 +766,7 @@ def _pair(subject: str, holds: Callable[[], World], near: Callable[[], World], *
     ]
 
 
-_FINDING_IDS = ("authorized-networks-open-to-world", "plaintext-secret-in-env",
+_FINDING_IDS = ("authorized-networks-open-to-world", "plaintext-secret-in-env", "app-database-is-read-replica",
                 "overprivileged-runtime-sa", "public-ip-allows-unencrypted")
 
 CASES: list[Case] = [
@@ -860,6 +879,11 @@ CASES: list[Case] = [
            near_note="roles/cloudsql.admin: broad for Cloud SQL, not editor/owner"),
     *_pair("public-ip-allows-unencrypted", _w(_unencrypted_with_office), _w(_unencrypted_allowed),
            near_note="unencrypted allowed, but no authorized network"),
+    *_pair("instance-not-accessible", _w(_instance_in_invisible_project), _w(_instance_in_other_project),
+           note="the instance's project is not visible: Cloud SQL answers 403 notAuthorized",
+           near_note="the instance lives in another project the caller can see, and is named so"),
+    *_pair("app-database-is-read-replica", _w(_app_uses_read_replica), _w(_app_uses_primary),
+           near_note="instanceType CLOUD_SQL_INSTANCE: a primary"),
 ]
 
 CASE_BY_ID: dict[str, Case] = {c.id: c for c in CASES}

@@ -42,9 +42,9 @@ ROOT_CAUSES: tuple[str, ...] = (
     "password-authentication-failed",
     "too-many-connections",
     "admin-api-quota-exceeded",
-    # Added causes (root-causes.md, "Added causes"), in the spec's order; instance-not-accessible,
-    # secret-version-not-enabled, admin-api-unreachable-from-vpc and vpc-subnet-wrong-region come
-    # from other branches, each in its place in that order.
+    # Added causes (root-causes.md, "Added causes"), in the spec's order (secret-version-not-enabled,
+    # admin-api-unreachable-from-vpc and vpc-subnet-wrong-region are not built yet).
+    "instance-not-accessible",
     "driver-lacks-unix-socket",
     "dsn-socket-param-ignored",
     "password-not-url-encoded",
@@ -64,6 +64,8 @@ FINDINGS: tuple[str, ...] = (
     "plaintext-secret-in-env",
     "overprivileged-runtime-sa",
     "public-ip-allows-unencrypted",
+    # Added: the app's database is a read replica (issue 11).
+    "app-database-is-read-replica",
 )
 
 FINDING_SEVERITY: dict[str, str] = {
@@ -71,6 +73,7 @@ FINDING_SEVERITY: dict[str, str] = {
     "plaintext-secret-in-env": "warning",
     "overprivileged-runtime-sa": "warning",
     "public-ip-allows-unencrypted": "warning",
+    "app-database-is-read-replica": "warning",
 }
 
 

@@ -510,9 +510,17 @@ class Gateway:
         from google.cloud import sqladmin_v1
 
         c = self._sql("SqlInstancesServiceClient")
-        req = sqladmin_v1.SqlInstancesListRequest(project=project)
-        resp = self.call("sqladmin", "List", project, c.list, request=req)
-        return [message_to_dict(i) for i in resp.items]
+        # instances.list is not an AIP pager in the GAPIC client: the response carries
+        # nextPageToken and the caller asks again (sqladmin v1 discovery: InstancesListResponse).
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            req = sqladmin_v1.SqlInstancesListRequest(project=project, page_token=token)
+            resp = self.call("sqladmin", "List", project, c.list, request=req)
+            items.extend(message_to_dict(i) for i in resp.items)
+            token = resp.next_page_token
+            if not token:
+                return items
 
     def patch_instance(
         self, project: str, instance: str, body: Mapping[str, Any], progress: Progress = _no_progress
@@ -561,6 +569,8 @@ class Gateway:
         from google.cloud import sqladmin_v1
 
         c = self._sql("SqlUsersServiceClient")
+        # users.list takes no page token (its nextPageToken is documented "Unused") and
+        # databases.list has none: one call each returns every item.
         req = sqladmin_v1.SqlUsersListRequest(project=project, instance=instance)
         resp = self.call("sqladmin", "SqlUsersService/List", f"{project}:{instance}", c.list, request=req)
         return [message_to_dict(u) for u in resp.items]

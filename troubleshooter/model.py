@@ -107,6 +107,7 @@ class Condition:
     message: str = ""
     reason: str = ""
     revision_reason: str = ""
+    severity: str = ""                  # ERROR | WARNING | INFO, as Run v2 reports it
 
 
 _PROXY_IMAGES = ("cloud-sql-proxy", "cloudsql-proxy", "cloudsql-docker/gce-proxy")

@@ -4,19 +4,69 @@ APIs' messages (world validation and the sandbox share it; it needs nothing of t
 from __future__ import annotations
 
 import re
+import zlib
 from typing import Any, Iterator
 
 from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 JsonPath = tuple[str | int, ...]
 
 
 def to_pb(pb_class: type[Message], data: Any) -> Message:
-    """REST JSON (camelCase, enum names or numbers) into a protobuf message; unknown fields ignored."""
+    """REST JSON (camelCase, enum names or numbers) into a protobuf message; unknown fields ignored,
+    enum values these protos do not know kept as numbers (see `unknown_enum_number`)."""
     msg = pb_class()
-    json_format.ParseDict(data, msg, ignore_unknown_fields=True)
+    json_format.ParseDict(_keep_unknown_enums(pb_class.DESCRIPTOR, data), msg, ignore_unknown_fields=True)
     return msg
+
+
+def unknown_enum_number(enum: EnumDescriptor, name: str) -> int:
+    """A stable number for an enum name the client's protos do not have.
+
+    Google adds enum values (databaseVersion POSTGRES_18, new instance states...) before client
+    libraries learn them. On the wire a proto3 enum is open: an older client keeps the number it
+    does not know and prints it as a number. `ignore_unknown_fields` would instead drop the name
+    silently, so the tool read "no databaseVersion". A number outside the enum's own range
+    (1,000,000 up, from the name's CRC) is what such a client sees, and says "unknown" honestly.
+    """
+    del enum  # the number depends only on the name; the enum is named for the reader
+    return 1_000_000 + zlib.crc32(name.encode("utf-8")) % 1_000_000
+
+
+def _enum_value(enum: EnumDescriptor, value: Any) -> Any:
+    if isinstance(value, str) and value not in enum.values_by_name:
+        return unknown_enum_number(enum, value)
+    return value
+
+
+def _keep_unknown_enums(desc: Descriptor, data: Any) -> Any:
+    """`data` with every enum string `desc` does not define replaced by its stable number."""
+    if not isinstance(data, dict):
+        return data
+    fields = {f.json_name: f for f in desc.fields}
+    fields.update({f.name: f for f in desc.fields})
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        field = fields.get(key)
+        out[key] = value if field is None else _keep_field(field, value)
+    return out
+
+
+def _keep_field(field: FieldDescriptor, value: Any) -> Any:
+    many = field.is_repeated and isinstance(value, list)
+    if field.enum_type is not None:
+        return [_enum_value(field.enum_type, v) for v in value] if many else _enum_value(field.enum_type, value)
+    sub = field.message_type
+    if sub is None or sub.full_name.startswith("google.protobuf."):
+        return value
+    if sub.GetOptions().map_entry:
+        val = sub.fields_by_name["value"]
+        if isinstance(value, dict) and (val.enum_type is not None or val.message_type is not None):
+            return {k: _keep_field(val, v) for k, v in value.items()}
+        return value
+    return [_keep_unknown_enums(sub, v) for v in value] if many else _keep_unknown_enums(sub, value)
 
 
 def to_json(msg: Message) -> dict[str, Any]:

@@ -107,6 +107,9 @@ def _name_checker(kind: str, pattern: str, example: str) -> Callable[[dict[str, 
     def check(item: dict[str, Any]) -> dict[str, Any]:
         name = item.get("name")
         if not isinstance(name, str) or not rx.match(name):
+            if "apiVersion" in item and "metadata" in item:
+                raise _invalid("apiVersion", f"a {kind} in the v1 (Knative) shape ({item['apiVersion']} "
+                               f"{item.get('kind')}) cannot be converted; give the v2 resource, named like {example!r}")
             raise _invalid("name", f"a {kind} needs a name like {example!r}, got {name!r}")
         return item
 
@@ -320,6 +323,8 @@ class World(_Model):
     faults: list[Fault] = Field(default_factory=list)
     expect: Expect | None = None
     resolution: Resolution | None = None   # optional: what the story leaves out (the cause, the fix)
+    # What the loader did to the file (a v1 service converted...): said, never written back.
+    notes: list[str] = Field(default_factory=list, exclude=True)
 
     def to_dict(self) -> dict[str, Any]:
         """The world in file format (camelCase keys), ready for JSON or YAML."""
@@ -438,6 +443,7 @@ def world_from_data(
         raise _bad(source, text, (), f"a world must be a mapping, got {type(data).__name__}")
     moment = now or datetime.now(timezone.utc)
     resolved = dict(data)
+    notes = _convert_v1(resolved)
     for key in ("services", "revisions", "jobs", "executions", "instances", "logEntries"):
         if key in resolved:
             resolved[key] = resolve_relative_times(resolved[key], moment)
@@ -449,7 +455,29 @@ def world_from_data(
     problem = _wire_problem(world)
     if problem is not None:
         raise _bad(source, text, problem[0], problem[1])
+    world.notes.extend(f"{source}: {n}" for n in notes)
     return world
+
+
+def _convert_v1(data: dict[str, Any]) -> list[str]:
+    """Services in the v1 (Knative) shape, converted to v2 in place; one note per conversion."""
+    from troubleshooter.knative import is_v1_service, v2_service
+
+    services = data.get("services")
+    if not isinstance(services, list) or not any(is_v1_service(s) for s in services):
+        return []
+    target = data.get("target") if isinstance(data.get("target"), dict) else {}
+    project, region = str(target.get("project") or ""), str(target.get("region") or "")
+    notes = []
+    converted = []
+    for i, item in enumerate(services):
+        if is_v1_service(item):
+            item = v2_service(item, project, region)
+            notes.append(f"$.services[{i}]: converted from the v1 (Knative) shape that `gcloud run services "
+                         f"describe --format=export` prints to the v2 Service {item['name']}")
+        converted.append(item)
+    data["services"] = converted
+    return notes
 
 
 def _wire_problem(world: World) -> tuple[JsonPath, str] | None:

@@ -220,6 +220,13 @@ def test_run_is_clean(case: Case, graph: Any, runs: RunCache) -> None:
     failures = [f for p in d.probes.values() for f in p.failures]
     if case.id == "sqladmin-api-disabled":
         assert failures and all(f.kind == "api-disabled" for f in failures)
+    elif case.id == "instance-stopped":
+        # Google lists no databases or users of a stopped instance (400 "... not running.").
+        assert failures and all(f.kind == "invalid" and "not running" in f.message for f in failures)
+    elif case.id == "instance-not-accessible":
+        sql = [f for f in failures if f.api == "sqladmin"]
+        assert sql and all(f.kind == "permission-denied" and not f.permission for f in sql)
+        assert all(f.kind == "permission-denied" for f in failures)  # and CRM's IAM policy read
     else:
         assert failures == [], [f.explain() for f in failures]
 

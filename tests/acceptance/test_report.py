@@ -192,8 +192,11 @@ def test_uncertain_checks_name_the_permission_that_would_settle_them(tmp_path: P
     assert_commonmark(report)
     uncertain = _section(report, "Uncertain checks")
     assert "`check:instance-stopped`" in uncertain
-    assert "grant `cloudsql.instances.get` (sqladmin Get)" in uncertain
+    # Cloud SQL's 403 notAuthorized names no permission, so the report invents none; the
+    # instance-not-accessible cause says what Google leaves open and how to tell.
+    assert "(sqladmin Get on telepay-459221:telepaypsql)" in uncertain
     assert "cloudsql-not-attached" in _section(report, "Summary")  # the cause still stands
+    assert "instance-not-accessible" in report
 
 
 def test_a_session_not_yet_diagnosed_still_reports() -> None:

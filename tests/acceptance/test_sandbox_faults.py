@@ -69,7 +69,8 @@ def test_rest_faults_surface_as_api_core_exceptions(
 @pytest.mark.parametrize(
     ("fault", "exc_type", "reason"),
     [
-        ({"code": 403}, gexc.PermissionDenied, "IAM_PERMISSION_DENIED"),
+        # Cloud SQL's own 403 names no permission (sandbox/errors.sql_not_authorized).
+        ({"code": 403}, gexc.PermissionDenied, "notAuthorized"),
         ({"code": "UNAVAILABLE"}, gexc.ServiceUnavailable, None),
         ({"code": 429}, gexc.ResourceExhausted, "RATE_LIMIT_EXCEEDED"),
         ({"code": "DEADLINE_EXCEEDED"}, gexc.DeadlineExceeded, None),
@@ -85,9 +86,9 @@ def test_grpc_faults_surface_as_api_core_exceptions(
     with pytest.raises(exc_type) as info:
         instances.get(request={"project": P, "instance": "telepay-pg"}, retry=None)
     assert info.value.reason == reason
-    if reason == "IAM_PERMISSION_DENIED":
-        assert "Permission 'cloudsql.instances.get' denied on resource" in info.value.message
-        assert info.value.metadata["permission"] == "cloudsql.instances.get"
+    if reason == "notAuthorized":
+        assert info.value.message == "The client is not authorized to make this request."
+        assert "permission" not in (info.value.metadata or {})
     assert instances.list(request={"project": P}).items  # List is another method
 
 

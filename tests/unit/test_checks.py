@@ -507,6 +507,20 @@ CASES: dict[str, dict[str, Case]] = {
         "uncertain": lambda: make_obs(failures={
             FactKey.instance(P, I): denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
     },
+    "instance-not-accessible": {
+        # Cloud SQL's 403 notAuthorized names no permission; a named permission is IAM's answer.
+        "failed": lambda: make_obs(instances=[], failures={FactKey.instance(P, I): ApiFailure(
+            "permission-denied", api="sqladmin", method="Get", resource=f"{P}:{I}",
+            message="The client is not authorized to make this request.")}),
+        "ok": lambda: make_obs(),
+    },
+    "app-database-is-read-replica": {
+        "failed": lambda: make_obs(instances=[instance(instanceType="READ_REPLICA_INSTANCE",
+                                                       masterInstanceName=f"{P}:shop-db-primary")]),
+        "ok": lambda: make_obs(instances=[instance(instanceType="CLOUD_SQL_INSTANCE")]),
+        "uncertain": lambda: make_obs(failures={
+            FactKey.instance(P, I): denied("sqladmin", "Get", f"{P}:{I}", "cloudsql.instances.get")}),
+    },
 }
 
 # /cloudsql/P:us-central1:I is 102 bytes (fine for MySQL); with /.s.PGSQL.5432, 116 (too long).
@@ -721,6 +735,32 @@ def test_role_conditional_grants() -> None:
     timed = make_obs(iam={P: policy(cond('request.time < timestamp("2020-01-01T00:00:00Z")'))})
     r = check("missing-cloudsql-client-role", timed)
     assert r.outcome == Outcome.FAILED and "conditional grant" in r.summary
+
+
+@pytest.mark.parametrize(("expr", "outcome"), [
+    # A regex on the instance name counted this "!=" as a grant naming the instance; CEL says false.
+    (f'resource.name != "projects/{P}/instances/{I}"', Outcome.FAILED),
+    # ...and missed a prefix match that does grant it.
+    (f'resource.name.startsWith("projects/{P}/instances/shop-")', Outcome.OK),
+    (f'resource.name.startsWith("projects/{P}/instances/other-")', Outcome.FAILED),
+    ('resource.type == "sqladmin.googleapis.com/Instance" && resource.service == "sqladmin.googleapis.com"',
+     Outcome.OK),
+    ('resource.type == "storage.googleapis.com/Bucket"', Outcome.FAILED),
+    ('request.time < timestamp("2099-01-01T00:00:00Z")', Outcome.OK),
+    (f'resource.name.extract("projects/{P}/instances/{{name}}") == "{I}"', Outcome.OK),
+    # What only IAM can evaluate (tags), or what does not parse: unknown, never guessed.
+    ('resource.matchTag("123456/env", "prod")', Outcome.UNCERTAIN),
+    ('resource.name.startsWith(', Outcome.UNCERTAIN),
+    ('resource.name.size()', Outcome.UNCERTAIN),   # not a boolean
+], ids=["not-equal", "prefix", "other-prefix", "type-service", "other-type", "time", "extract",
+        "tag", "unparsable", "not-boolean"])
+def test_role_conditions_are_evaluated_as_cel(expr: str, outcome: Outcome) -> None:
+    binding = {"role": "roles/cloudsql.client", "members": [f"serviceAccount:{SA}"],
+               "condition": {"title": "t", "expression": expr}}
+    r = check("missing-cloudsql-client-role", make_obs(iam={P: policy(binding)}))
+    assert r.outcome == outcome, r.summary
+    if outcome == Outcome.UNCERTAIN:
+        assert expr in r.summary and "unknown" in r.summary
 
 
 def test_role_cross_project_uses_the_instance_project() -> None:

@@ -6,6 +6,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from troubleshooter.checks import (
+    access,
     api,
     app,
     attachment,
@@ -15,6 +16,7 @@ from troubleshooter.checks import (
     instance,
     methods,
     network,
+    replica,
     revision,
 )
 from troubleshooter.checks.base import Check
@@ -30,8 +32,10 @@ ALL: tuple[Check, ...] = (
     *app.CHECKS,
     *revision.CHECKS[1:],
     *database.CHECKS,
+    *access.CHECKS,       # added causes follow the first catalog, in the spec's order
     *methods.CHECKS,
     *findings.CHECKS,
+    *replica.CHECKS,
 )
 
 REGISTRY: Mapping[str, Check] = MappingProxyType({c.id: c for c in ALL})

@@ -54,7 +54,22 @@ def _project_of_failure(obs: Facts, projects: list[str], key: FactKey, message: 
     return key.project_id or obs.target.project
 
 
+def _uses_no_cloudsql(obs: Facts) -> bool:
+    """Nothing attached, no instance named, no database setting, no proxy sidecar: the workload
+    does not use Cloud SQL, so whether the Admin API is on is none of its business (gcpdiag's
+    captured cloudrun1 project has the API off and a hello-world service)."""
+    run, app = obs.run, obs.app
+    if run is None or app is None or run.attached or obs.refs or obs.refs_unknown() is not None:
+        return False
+    return not app.readable and not app.secret and app.answer is None and not run.has_proxy_sidecar
+
+
 def evaluate(obs: Facts) -> CheckResult:
+    if _uses_no_cloudsql(obs):
+        return CheckResult.skipped(
+            f"This {obs.target.kind} does not use Cloud SQL ({obs.target.name} attaches no instance, "
+            "names none and sets no database variable), so the Cloud SQL Admin API does not matter to it."
+        )
     projects = _projects(obs)
     unknown: list[str] = []
     evidence: list[Evidence] = []

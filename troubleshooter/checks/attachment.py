@@ -565,6 +565,14 @@ def socket_path_too_long(obs: Facts) -> CheckResult:
     for name, where in names.items():
         inst = obs.instance_for_name(name)
         eng = inst.engine if inst is not None else None
+        if eng == "sqlserver":
+            # Cloud Run mounts no Unix socket for SQL Server: no path, so no length to judge.
+            results.append(CheckResult.skipped(
+                f"{name} runs SQL Server ({inst.database_version}): Cloud Run makes no Unix socket "
+                "for it, so the app needs a Cloud SQL connector (language connector or Auth "
+                "Proxy) or TCP to the instance's IP."
+            ))
+            continue
         path = socket_path(name, eng or "postgres")
         size = len(path.encode("utf-8"))
         ev = Evidence(APP if where != "attachment" else RUN_CONFIG, "socket path", path,

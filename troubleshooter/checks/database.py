@@ -60,6 +60,35 @@ def _per_app_setting(
     return combine(results)
 
 
+# --------------------------------------------------------------------------- a stopped instance
+
+
+def _not_running(inst: Instance) -> str | None:
+    """Why Cloud SQL cannot list this instance's databases or users, if it is not running.
+
+    databases.list / users.list answer 400 "Invalid request since instance is not running." for
+    a stopped or PENDING_CREATE instance (sandbox/errors.sql_instance_not_running cites the
+    threads): their absence then says nothing about the database or user.
+    """
+    if inst.activation_policy == "NEVER" or inst.state == "STOPPED":
+        return f"instance {inst.connection_name or inst.key} is stopped (activationPolicy {inst.activation_policy}, state {inst.state})"
+    if inst.state == "PENDING_CREATE":
+        return f"instance {inst.connection_name or inst.key} is still being created (PENDING_CREATE)"
+    return None
+
+
+def _unlisted(what: str, inst: Instance, why: str, conn: AppConnection) -> CheckResult:
+    stopped = _not_running(inst)
+    if stopped is not None:
+        return CheckResult.uncertain(
+            f"Cannot tell whether the app's {what} exists: {stopped}, and Cloud SQL lists {what}s "
+            "only on a running instance (instance-stopped explains why it is not running).",
+            app_ev(conn), inst.evidence("settings.activationPolicy", inst.activation_policy),
+        )
+    return CheckResult.uncertain(f"Cannot list the {what}s of {inst.connection_name or inst.key}: {why}.",
+                                 app_ev(conn))
+
+
 # --------------------------------------------------------------------------- database
 
 
@@ -69,7 +98,7 @@ def database_not_found(obs: Facts) -> CheckResult:
         name = inst.connection_name or inst.key
         if names is None:
             why = obs.reason(FactKey.databases(str(inst.project), str(inst.name)))
-            return CheckResult.uncertain(f"Cannot list the databases of {name}: {why}.", app_ev(conn))
+            return _unlisted("database", inst, why, conn)
         ev = [app_ev(conn), Evidence(DBUSERS, "databases[].name", names, SQL_API, name)]
         if db in names:
             return CheckResult.ok(f"Database {db!r} exists on {name}.", *ev)
@@ -112,7 +141,7 @@ def db_user_not_found(obs: Facts) -> CheckResult:
         name = inst.connection_name or inst.key
         if users is None:
             why = obs.reason(FactKey.users(str(inst.project), str(inst.name)))
-            return CheckResult.uncertain(f"Cannot list the users of {name}: {why}.", app_ev(conn))
+            return _unlisted("user", inst, why, conn)
         listed = [str(u.get("name")) for u in users]
         ev = [app_ev(conn), Evidence(DBUSERS, "users[].name", listed, SQL_API, name)]
         found, hint = _user_match(user, users, inst.engine)

@@ -38,23 +38,36 @@ def _one(obs: Facts, sa: str, ref: InstanceRef) -> CheckResult:
             f"{project} could not be read ({obs.reason(FactKey.iam(project))})."
         )
     grants = policy.grants(sa, CLIENT_ROLES)
-    counted = [g for g in grants if g.covers(ref.instance)]
+    verdicts = [(g, g.applies(project, ref.instance)) for g in grants]
+    counted = [g for g, v in verdicts if v.holds]
     resource = policy.resource
     if counted:
         g = counted[0]
         return CheckResult.ok(
             f"{sa} holds {g.role} in project {project}"
-            + (" (its condition names the instance)" if g.condition else "") + f", enough for {ref.key}.",
+            + (f" (its condition {g.expression!r} holds for the instance)" if g.condition else "")
+            + f", enough for {ref.key}.",
             Evidence(IAM, "bindings[].role", g.role, CRM_API, resource,
                      f"member serviceAccount:{sa}"),
         )
-    skipped_conditional = [g for g in grants if g not in counted]
+    unknown_grants = [(g, v) for g, v in verdicts if v.holds is None]
+    if unknown_grants:
+        g, v = unknown_grants[0]
+        # A condition the tool cannot evaluate may grant the role or not: say so, never guess.
+        return CheckResult.uncertain(
+            f"{sa} holds {g.role} in project {project} only under the condition {g.expression!r}, "
+            f"and {v.why}, so whether it applies to {ref.key} is unknown. `gcloud policy-"
+            "intelligence troubleshoot-policy iam` (Policy Troubleshooter) evaluates it.",
+            Evidence(IAM, "bindings[].condition.expression", g.expression, CRM_API, resource,
+                     f"{g.role}, member serviceAccount:{sa}"),
+        )
+    skipped_conditional = [g for g, v in verdicts if v.holds is False]
     cond_note = ""
     if skipped_conditional:
         c = skipped_conditional[0]
         expr = c.expression
-        cond_note = (f" A conditional grant of {c.role} exists ({expr!r}) but its condition does not "
-                     f"name instance {ref.instance}, so it is not counted.")
+        cond_note = (f" A conditional grant of {c.role} exists ({expr!r}) but its condition is false "
+                     f"for instance {ref.instance}, so it is not counted.")
     roles_held = policy.roles_of(sa)
     inst = obs.instance(ref)
     return failed(

@@ -288,9 +288,17 @@ def missing_cloudsql_instance_user_role(obs: Facts) -> CheckResult:
                 f"Cannot tell whether {sa} may log in to {ref.key}: the IAM policy of {ref.project} could "
                 f"not be read ({obs.reason(FactKey.iam(ref.project))})."))
             continue
-        grants = [g for g in policy.grants(sa, INSTANCE_USER_ROLES) if g.covers(ref.instance)]
+        verdicts = [(g, g.applies(ref.project, ref.instance)) for g in policy.grants(sa, INSTANCE_USER_ROLES)]
+        grants = [g for g, v in verdicts if v.holds]
         if grants:
             results.append(CheckResult.ok(f"{sa} holds {grants[0].role} in {ref.project}."))
+            continue
+        unknown_grant = next(((g, v) for g, v in verdicts if v.holds is None), None)
+        if unknown_grant is not None:  # a condition the tool cannot evaluate: say so, never guess
+            g, v = unknown_grant
+            results.append(CheckResult.uncertain(
+                f"{sa} holds {g.role} in {ref.project} only under the condition {g.expression!r}, and "
+                f"{v.why}, so whether it may log in to {ref.key} is unknown."))
             continue
         results.append(failed(
             f"The app logs in with IAM database authentication ({method.iam_why}), but {sa} has no "

@@ -78,6 +78,39 @@ def _need_run(obs: Facts) -> RunConfig | CheckResult:
     return run if run is not None else unknown(obs, "the revision's VPC egress", FactKey.run())
 
 
+# --------------------------------------------------------------------------- Private Service Connect
+
+
+def _psc_only(obs: Facts, run: RunConfig, inst: Instance, name: str, *evidence: Any) -> CheckResult | None:
+    """An instance with neither a public nor a private IP, only Private Service Connect.
+
+    Only a client in a VPC network holding a PSC endpoint (a forwarding rule to the instance's
+    pscServiceAttachmentLink, in an allowed consumer project) reaches it, by that endpoint's IP or
+    the instance's dnsName. The tool reads no forwarding rules, so it never calls that path fine.
+    """
+    ip = inst.ip_configuration
+    psc = ip.get("pscConfig") or {}
+    if not psc.get("pscEnabled") or inst.has_public_ip or inst.has_private_ip:
+        return None
+    attachment = inst.raw.get("pscServiceAttachmentLink") or "its service attachment"
+    dns = str(inst.raw.get("dnsName") or "").rstrip(".") or "its DNS name"
+    consumers = ", ".join(psc.get("allowedConsumerProjects") or []) or "none listed"
+    reach = (f"Instance {name} has no public or private IP, only Private Service Connect: it is reached "
+             f"only from a VPC network with a PSC endpoint for {attachment} (allowed consumer projects: "
+             f"{consumers}), at that endpoint's IP or {dns}, through a Cloud SQL connector or Auth Proxy "
+             "with PSC, or TCP to the endpoint.")
+    ev = (*evidence, inst.evidence("settings.ipConfiguration.pscConfig", psc))
+    if not run.vpc.configured:
+        return CheckResult.uncertain(
+            f"{reach} {obs.target.kind.capitalize()} {obs.target.name} has no VPC egress, so nothing in "
+            "it can reach the instance; add VPC egress into a network with such an endpoint.", *ev)
+    return CheckResult.uncertain(
+        f"{reach} {obs.target.kind.capitalize()} {obs.target.name} egresses into "
+        f"{run.vpc.network or run.vpc.subnetwork or run.vpc.connector}; whether that network holds the "
+        "endpoint is not read here (`gcloud compute forwarding-rules list --filter=target~serviceAttachments`).",
+        *ev)
+
+
 # --------------------------------------------------------------------------- private IP, no egress
 
 
@@ -85,9 +118,12 @@ def _private_no_egress(obs: Facts, run: RunConfig, ref: InstanceRef, inst: Insta
     name = inst.connection_name or ref.key
     ip_ev = inst.evidence("ipAddresses[]", inst.ip_addresses, f"ipv4Enabled={inst.ipv4_enabled}")
     private, why = _uses_private_path(obs, inst)
+    vpc_ev = run_ev(run, "vpcAccess", _vpc_value(run.vpc))
+    psc = _psc_only(obs, run, inst, name, ip_ev, vpc_ev)
+    if psc is not None:
+        return psc
     if not private:
         return CheckResult.skipped(f"Instance {name}: {why}; VPC egress is not needed for it.")
-    vpc_ev = run_ev(run, "vpcAccess", _vpc_value(run.vpc))
     if run.vpc.configured:
         return CheckResult.ok(
             f"{obs.target.kind.capitalize()} {obs.target.name} has VPC egress "

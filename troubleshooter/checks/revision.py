@@ -44,6 +44,10 @@ def _cond_ev(source_probe: str, resource: str, field: str, c: Condition) -> Evid
     value: dict[str, Any] = {"type": c.type, "state": c.state}
     if c.reason or c.revision_reason:
         value["reason"] = c.reason or c.revision_reason
+    if c.revision_reason:
+        value["revisionReason"] = c.revision_reason
+    if c.severity:
+        value["severity"] = c.severity
     if c.message:
         value["message"] = redact(c.message)
     return Evidence(source_probe, field, value, RUN_API, resource)
@@ -84,12 +88,24 @@ def _service(obs: Facts, run: RunConfig) -> CheckResult:
         cond = bad[0][0]
         message = _quote(cond.message)
         rev = short(run.latest_created_revision or (latest.name if latest else run.name))
-        serving = (", ".join(short(s) for s in run.serving_revisions)
-                   or short(run.latest_ready_revision) or "no revision")
+        serving = [s for s in run.serving_revisions if short(s) != rev]
+        if not serving:
+            # No older revision is ready to keep serving: either none ever was (no
+            # latestReadyRevision) or the failed one is itself the "latest ready" one, as in
+            # gcpdiag's captured cloudrun2 dump, where Google still says it "cannot serve traffic".
+            summary = (
+                f"The newest revision {rev} of service {obs.target.name} never became ready "
+                f"({cond.type}: {message}), and no other revision is ready: no revision serves "
+                "traffic, so the service answers no request."
+            )
+        else:
+            summary = (
+                f"The newest revision {rev} of service {obs.target.name} is not ready "
+                f"({cond.type}: {message}); traffic stays on {', '.join(short(s) for s in serving)}, "
+                "so the last deploy (and any fix in it) is not what runs."
+            )
         return failed(
-            f"The newest revision {rev} of service {obs.target.name} is not ready "
-            f"({cond.type}: {message}); traffic stays on {serving}, so the last deploy (and any "
-            "fix in it) is not what runs.",
+            summary,
             [e for _, e in bad] + evidence,
             {**params, "condition_type": cond.type, "condition_message": message,
              "condition_reason": cond.reason or cond.revision_reason},

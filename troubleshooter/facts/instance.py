@@ -61,11 +61,13 @@ class Instance:
     # ---------------------------------------------------------------- state and engine
     @property
     def state(self) -> str | None:
-        return self.raw.get("state")
+        state = self.raw.get("state")
+        return None if state is None else str(state)  # a number: a state these protos do not know
 
     @property
     def database_version(self) -> str | None:
-        return self.raw.get("databaseVersion")
+        version = self.raw.get("databaseVersion")
+        return None if version is None else str(version)  # a number: a version unknown to the protos
 
     @property
     def engine(self) -> str | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Sequence
+
+from troubleshooter.facts.cel import Verdict, evaluate
 
 # Roles that carry cloudsql.instances.connect + get (the Cloud Run connection needs both).
 CLIENT_ROLES = (
@@ -22,6 +24,13 @@ def sa_is_known(sa: str) -> bool:
     return bool(sa) and "@" in sa and not sa.startswith(("-", "@")) and "PROJECT_NUMBER" not in sa
 
 
+# What IAM hands a Cloud SQL permission check (cloudsql.instances.connect/get) as `resource`:
+# Cloud SQL's IAM Conditions docs use resource.name "projects/PROJECT/instances/INSTANCE",
+# resource.type "sqladmin.googleapis.com/Instance" and resource.service "sqladmin.googleapis.com".
+SQL_RESOURCE_TYPE = "sqladmin.googleapis.com/Instance"
+SQL_SERVICE = "sqladmin.googleapis.com"
+
+
 @dataclass(frozen=True)
 class Grant:
     """One binding of a role to the member, with its condition (None when unconditional)."""
@@ -33,14 +42,22 @@ class Grant:
     def expression(self) -> str:
         return (self.condition or {}).get("expression", "")
 
-    def covers(self, instance: str | None) -> bool:
-        """Unconditional grants count; a condition only if it plausibly names the instance."""
+    def applies(self, project: str, instance: str | None, now: datetime | None = None) -> Verdict:
+        """Does this grant hold for a Cloud SQL call on projects/PROJECT/instances/INSTANCE?
+
+        The condition is evaluated as CEL (troubleshooter.facts.cel) over the attributes IAM
+        gives Cloud SQL; an expression that does not parse, or reads something we cannot know
+        (tags, api attributes, an unknown function), is None: unknown, never guessed.
+        """
         if not self.condition:
-            return True
+            return Verdict(True)
         if not instance:
-            return False
-        expr = self.condition.get("expression") or ""
-        return bool(re.search(rf"(?<![a-z0-9-]){re.escape(instance)}(?![a-z0-9-])", expr))
+            return Verdict(None, "the instance is not known")
+        return evaluate(self.expression, {
+            "resource": {"name": f"projects/{project}/instances/{instance}",
+                         "type": SQL_RESOURCE_TYPE, "service": SQL_SERVICE},
+            "request": {"time": now or datetime.now(timezone.utc)},
+        })
 
 
 @dataclass(frozen=True)

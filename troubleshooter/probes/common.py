@@ -46,6 +46,7 @@ def condition(c: Mapping[str, Any]) -> Condition:
         message=str(c.get("message", "")),
         reason=str(c.get("reason") or c.get("executionReason") or ""),
         revision_reason=str(c.get("revisionReason", "")),
+        severity=str(c.get("severity", "")),
     )
 
 

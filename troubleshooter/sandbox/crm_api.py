@@ -88,6 +88,17 @@ class ResourceManagerApi:
                     "with exponential backoff. The request's ETag '"
                     f"{sent}' did not match the current policy's ETag '{current.get('etag', '')}'."
                 )
+            # With an etag, IAM checks versions: a policy written at a lower version than the
+            # stored one would drop its conditions. Google's 400 quoted in
+            # hashicorp/vault-plugin-secrets-gcp#88 (and Policy.version's proto docs: "If no etag
+            # is provided ... version compliance checks ... skipped").
+            wanted, have = int(policy.get("version") or 1), int(current.get("version") or 1)
+            if sent and wanted < have:
+                raise invalid(
+                    f"Specified policy version ({wanted}) cannot be less than the existing policy "
+                    f"version ({have}). For more information, please refer to "
+                    "https://cloud.google.com/iam/docs/policies#versions."
+                )
             stored = {k: copy.deepcopy(v) for k, v in policy.items() if k != "etag"}
             stored.setdefault("version", 1)
             stored.setdefault("bindings", [])

@@ -160,6 +160,34 @@ def permission_denied(permission: str, resource: str) -> ApiError:
     )
 
 
+def sql_not_authorized() -> ApiError:
+    """Cloud SQL Admin's own 403: no permission and no resource named.
+
+    Google answers this for a project the caller cannot see or that does not exist, and for a
+    caller without the permission; it never says which (issue threads quoting it verbatim:
+    GoogleCloudPlatform/cloud-sql-proxy#79, hashicorp/terraform-provider-google#1069,
+    terraform-google-modules/terraform-google-sql-db#235 for users.list). The REST body's
+    legacy `errors[]` carry reason notAuthorized (domain global); the ErrorInfo here says the same.
+    """
+    return ApiError(
+        "PERMISSION_DENIED", "The client is not authorized to make this request.",
+        reason="notAuthorized", domain="sqladmin.googleapis.com",
+    )  # fmt: skip
+
+
+def sql_instance_not_running() -> ApiError:
+    """databases.list / users.list on an instance that is not running (stopped, PENDING_CREATE...).
+
+    Google's wording, a 400 with reason `invalid`, as quoted for a stopped instance
+    (forseti-security/terraform-google-forseti#484: databases and users; cloudquery/cloudquery#6966:
+    users.list) and for PENDING_CREATE (turbot/steampipe-plugin-gcp#243: databases.list).
+    """
+    return ApiError(
+        "INVALID_ARGUMENT", "Invalid request: Invalid request since instance is not running.",
+        reason="invalid", domain="sqladmin.googleapis.com",
+    )  # fmt: skip
+
+
 def service_disabled(service: str, project_number: str) -> ApiError:
     """The 403 an API answers when it is not enabled in the consumer project."""
     title = service_title(service)
@@ -232,6 +260,8 @@ def fault_error(
     name = status or (code if isinstance(code, str) else HTTP_TO_STATUS.get(http_code or 500, "UNKNOWN"))
     if reason == "SERVICE_DISABLED":
         err = service_disabled(service, project_number)
+    elif name == "PERMISSION_DENIED" and service == "sqladmin.googleapis.com" and reason in (None, "notAuthorized"):
+        err = sql_not_authorized()  # Cloud SQL names no permission (see sql_not_authorized)
     elif name == "PERMISSION_DENIED":
         err = permission_denied(permission, resource)
         if reason not in (None, "IAM_PERMISSION_DENIED"):

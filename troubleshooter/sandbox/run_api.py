@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from troubleshooter.sandbox import run_model
-from troubleshooter.sandbox.errors import aborted, not_found
+from troubleshooter.sandbox.errors import aborted, invalid, not_found
 from troubleshooter.sandbox.faults import Rpc
 from troubleshooter.sandbox.paging import paginate
 from troubleshooter.sandbox.protos import normalize
@@ -98,6 +98,16 @@ class RunApi:
             self.state.operations[op_id] = PendingOperation(running, final, polls=1)
         return running
 
+    @staticmethod
+    def _etag(old: dict[str, Any], name: str, now: str) -> str:
+        """Google's etag shape, never the one just replaced (two writes in one microsecond)."""
+        bump = 0
+        etag = run_model.run_etag(name, now)
+        while etag == old.get("etag"):
+            bump += 1
+            etag = run_model.run_etag(name, now, bump)
+        return etag
+
     # -- services -------------------------------------------------------------------
 
     def list_services(self, req: Request) -> dict[str, Any]:
@@ -118,7 +128,7 @@ class RunApi:
             self._materialize_revisions(old)
             revision = self._new_revision_name(new, generation)
             now = st.now()
-            run_model.settle_service(new, revision, generation, st.fresh_etag(new), now)
+            run_model.settle_service(new, revision, generation, self._etag(old, new["name"], now), now)
             st.data.setdefault("revisions", []).append(run_model.revision_from_template(new, revision, now))
 
         return self._update(req, "service", run_v2.Service, _SERVICE_TYPE, run_model.SERVICE_OUTPUT_ONLY, settle)
@@ -138,6 +148,9 @@ class RunApi:
                 old = {"name": name, "generation": "0"}
                 if not req.q_bool("validateOnly"):
                     st.data.setdefault(collection, []).append(old)
+            violation = run_model.system_annotation_violation(kind, body, None if old.get("generation") == "0" else old)
+            if violation is not None:
+                raise invalid(violation)
             if body.get("etag") and old.get("etag") and body["etag"] != old["etag"]:
                 raise aborted(
                     f"Conflict for resource '{req.params[kind]}': version '{body['etag']}' "
@@ -214,8 +227,9 @@ class RunApi:
     def update_job(self, req: Request) -> dict[str, Any]:
         from google.cloud import run_v2
 
-        def settle(_old: dict[str, Any], new: dict[str, Any], generation: int) -> None:
-            run_model.settle_job(new, generation, self.state.fresh_etag(new), self.state.now())
+        def settle(old: dict[str, Any], new: dict[str, Any], generation: int) -> None:
+            now = self.state.now()
+            run_model.settle_job(new, generation, self._etag(old, new["name"], now), now)
 
         return self._update(req, "job", run_v2.Job, _JOB_TYPE, run_model.JOB_OUTPUT_ONLY, settle)
 

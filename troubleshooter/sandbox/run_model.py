@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import re
@@ -43,17 +44,38 @@ def serving_revisions(service: dict[str, Any]) -> list[str]:
     return out
 
 
+def _names_revision(condition: dict[str, Any], revision: str) -> bool:
+    """Whether a service condition is about `revision` (Google quotes it: "Revision 'R' is not ready")."""
+    return f"'{short(revision)}'" in str(condition.get("message") or "")
+
+
+def revision_conditions(service: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The conditions of revision `name` as far as the service's status tells them, no further.
+
+    A failing terminal condition that names the revision (or, unnamed, is about the newest one)
+    is its Ready failure, kept whole (reason, revisionReason, severity), as the gcpdiag dump
+    test-data/cloudrun2/json-dumps/cloudrun_services.json shows it: there the only revision is
+    both latestCreated and latestReady and still "is not ready and cannot serve traffic". Ready
+    succeeds only for the latest ready revision of a service that reports no failure about it.
+    Nothing else is invented: the status says nothing of ContainerHealthy or ResourcesAvailable.
+    """
+    terminal = service.get("terminalCondition") or {}
+    newest = short(service.get("latestCreatedRevision") or "")
+    failing = terminal.get("state") == "CONDITION_FAILED"
+    if failing and (_names_revision(terminal, name) or ("'" not in str(terminal.get("message") or "")
+                                                        and short(name) == newest)):
+        return [{**copy.deepcopy(terminal), "type": "Ready"}]
+    if short(name) == short(service.get("latestReadyRevision") or ""):
+        since = terminal.get("lastTransitionTime") or service.get("updateTime")
+        return [{"type": "Ready", "state": SUCCEEDED, **({"lastTransitionTime": since} if since else {})}]
+    return []
+
+
 def revision_from_template(service: dict[str, Any], name: str, now: str) -> dict[str, Any]:
     """The Revision a service's template describes, named `name` (full resource name)."""
     template = service.get("template") or {}
     rev: dict[str, Any] = {k: copy.deepcopy(v) for k, v in template.items() if k not in _TEMPLATE_ONLY}
     project = name.split("/")[1]
-    ready: dict[str, Any] = {"type": "Ready", "state": SUCCEEDED, "lastTransitionTime": now}
-    ready_name = service.get("latestReadyRevision") or ""
-    if short(name) != short(ready_name) and service.get("terminalCondition"):
-        # The newest revision of a failing service carries the service's failure.
-        terminal = service["terminalCondition"]
-        ready = {**terminal, "type": "Ready"}
     rev.update(
         name=name,
         uid=stable_uid(name),
@@ -61,7 +83,7 @@ def revision_from_template(service: dict[str, Any], name: str, now: str) -> dict
         service=short(service["name"]),
         createTime=service.get("updateTime") or now,
         updateTime=service.get("updateTime") or now,
-        conditions=[ready, {"type": "ContainerHealthy", "state": ready["state"], "lastTransitionTime": now}],
+        conditions=revision_conditions(service, name),
         observedGeneration="1",
         logUri=(
             f"https://console.cloud.google.com/logs/viewer?project={project}&resource=cloud_run_revision"
@@ -71,6 +93,57 @@ def revision_from_template(service: dict[str, Any], name: str, now: str) -> dict
     )
     rev.setdefault("launchStage", service.get("launchStage", "GA"))
     return rev
+
+
+# Namespaces the v2 API refuses in annotations (google.cloud.run_v2 Service.annotations docs:
+# "Cloud Run API v2 does not support annotations with run.googleapis.com, cloud.googleapis.com,
+# serving.knative.dev, or autoscaling.knative.dev namespaces, and they will be rejected in new
+# resources"); the wording of the 400 is Google's, quoted in GoogleCloudPlatform/avocano#238.
+SYSTEM_ANNOTATION_PREFIXES = ("run.googleapis.com/", "cloud.googleapis.com/", "serving.knative.dev/",
+                              "autoscaling.knative.dev/")
+
+
+def system_annotation_violation(
+    kind: str, body: dict[str, Any], old: dict[str, Any] | None
+) -> str | None:
+    """The 400 message for a system annotation a v2 write adds or changes, else None.
+
+    An annotation the stored resource already carries with the same value passes: resources
+    deployed through v1 (gcloud) keep theirs, and a read-modify-write sends them back unchanged.
+    """
+    paths = (("annotations",), ("template", "annotations"))
+    for path in paths:
+        sent: Any = body
+        kept: Any = old or {}
+        for key in path:
+            sent = sent.get(key) if isinstance(sent, dict) else None
+            kept = kept.get(key) if isinstance(kept, dict) else None
+        for name, value in (sent or {}).items():
+            if not name.startswith(SYSTEM_ANNOTATION_PREFIXES):
+                continue
+            if isinstance(kept, dict) and kept.get(name) == value:
+                continue
+            field = ".".join(path)
+            return (f"Violation in Update{kind.capitalize()}Request.{kind}.{field}[{name}]: system "
+                    "annotations are not supported in Cloud Run API v2.")
+    return None
+
+
+def run_etag(name: str, when: str, bump: int = 0) -> str:
+    """A v2 etag as Google mints them: quoted, a protobuf Timestamp (the update time) and the
+    resource name, each URL-safe base64 without padding, joined by '/' (the captured services of
+    gcpdiag's cloudrun1/cloudrun2 dumps carry exactly this shape: "CKL_2JcGEOCHhscC/cHJvamVjdHMv...")."""
+    from google.protobuf import timestamp_pb2
+
+    from troubleshooter.world import parse_rfc3339
+
+    moment = parse_rfc3339(when)
+    stamp = timestamp_pb2.Timestamp(seconds=int(moment.timestamp()), nanos=moment.microsecond * 1000 + bump)
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return f'"{b64(stamp.SerializeToString())}/{b64(name.encode())}"'
 
 
 def next_revision_name(service_id: str, generation: int, taken: set[str]) -> str:

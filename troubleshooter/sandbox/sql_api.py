@@ -1,4 +1,5 @@
-"""Cloud SQL Admin API v1 over gRPC: instances (get, list, patch), databases, users, operations."""
+"""Cloud SQL Admin API v1 over gRPC (and, through sql_rest, REST on the same port): instances,
+databases, users, operations."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import grpc
 from grpc_status import rpc_status
 
 from troubleshooter.sandbox.dispatch import Dispatcher
-from troubleshooter.sandbox.errors import ApiError
+from troubleshooter.sandbox.errors import ApiError, sql_instance_not_running, sql_not_authorized
 from troubleshooter.sandbox.faults import Rpc
 from troubleshooter.sandbox.paging import paginate
 from troubleshooter.sandbox.state import PendingOperation, WorldState
@@ -51,15 +52,34 @@ class SqlAdminApi:
     def __init__(self, state: WorldState) -> None:
         self.state = state
 
+    def _visible(self, project: str) -> bool:
+        """A project the world describes (a spec, or instances of it): the others the caller
+        cannot see, or they do not exist, and Cloud SQL does not say which."""
+        if self.state.project(project) is not None:
+            return True
+        with self.state.lock:
+            return any(self.state.same_project(str(i.get("project", "")), project)
+                       for i in self.state.data.get("instances", []))
+
     def _instance(self, project: str, instance: str) -> dict[str, Any]:
         with self.state.lock:
             for item in self.state.data.get("instances", []):
                 if item.get("name") == instance and self.state.same_project(str(item.get("project", "")), project):
                     return item
+        if not self._visible(project):
+            raise sql_not_authorized()  # 403, not 404: see errors.sql_not_authorized
         raise _instance_missing()
+
+    def _running(self, found: dict[str, Any]) -> None:
+        """databases/users are read from the running database: a stopped (activationPolicy NEVER,
+        state STOPPED) or PENDING_CREATE instance answers 400 (errors.sql_instance_not_running)."""
+        policy = (found.get("settings") or {}).get("activationPolicy")
+        if found.get("state") in ("STOPPED", "PENDING_CREATE") or policy == "NEVER":
+            raise sql_instance_not_running()
 
     def _per_instance(self, collection: str, project: str, instance: str, kind: str) -> list[dict[str, Any]]:
         found = self._instance(project, instance)
+        self._running(found)
         with self.state.lock:
             table = self.state.data.get(collection, {})
             items = next(
@@ -76,40 +96,55 @@ class SqlAdminApi:
         proj, _, inst = key.rpartition(":")
         return inst == instance and self.state.same_project(proj, project)
 
-    # -- instances ------------------------------------------------------------------
+    # -- REST JSON, shared by the gRPC and the REST front ends ---------------------------
 
-    def get(self, req: Any) -> Any:
-        from google.cloud.sqladmin_v1 import DatabaseInstance
-
-        found = self._instance(req.project, req.instance)
+    def instance_json(self, project: str, instance: str) -> dict[str, Any]:
+        found = self._instance(project, instance)
         with self.state.lock:
-            return to_pb(DatabaseInstance.pb(), found)
+            return copy.deepcopy(found)
 
-    def list(self, req: Any) -> Any:
-        from google.cloud.sqladmin_v1 import InstancesListResponse
-
+    def list_json(self, project: str, max_results: int | None, page_token: str | None) -> dict[str, Any]:
+        if not self._visible(project):
+            raise sql_not_authorized()
         with self.state.lock:
             items = [
                 copy.deepcopy(i) for i in self.state.data.get("instances", [])
-                if self.state.same_project(str(i.get("project", "")), req.project)
+                if self.state.same_project(str(i.get("project", "")), project)
             ]  # fmt: skip
-        page, token = paginate(items, req.max_results or None, req.page_token or None, default=500)
-        return to_pb(InstancesListResponse.pb(), {"kind": "sql#instancesList", "items": page, "nextPageToken": token})
+        page, token = paginate(items, max_results or None, page_token or None, default=500)
+        out: dict[str, Any] = {"kind": "sql#instancesList", "items": page}
+        if token:
+            out["nextPageToken"] = token
+        return out
 
-    def patch(self, req: Any) -> Any:
-        from google.cloud.sqladmin_v1 import Operation
-
-        change = {k: v for k, v in to_json(req.body).items() if k not in _IMMUTABLE}
+    def patch_json(self, project: str, instance: str, body: dict[str, Any]) -> dict[str, Any]:
+        change = {k: v for k, v in body.items() if k not in _IMMUTABLE}
         settings = change.get("settings")
         if isinstance(settings, dict):
             settings.pop("settingsVersion", None)  # the server counts versions, never the caller
         st = self.state
         with st.lock:
-            found = self._instance(req.project, req.instance)
+            found = self._instance(project, instance)
             _merge(found, change)
             settings_now = found.setdefault("settings", {})
             settings_now["settingsVersion"] = str(int(settings_now.get("settingsVersion") or 0) + 1)
-            return to_pb(Operation.pb(), self._operation(found, "UPDATE"))
+            return self._operation(found, "UPDATE")
+
+    def operation_json(self, operation: str) -> dict[str, Any]:
+        with self.state.lock:
+            op = self.state.operations.get(operation)
+            if op is None:
+                raise ApiError("NOT_FOUND", f"The Cloud SQL operation {operation} does not exist.",
+                               reason="operationDoesNotExist", domain="sqladmin.googleapis.com")  # fmt: skip
+            return copy.deepcopy(op.poll())
+
+    def databases_json(self, project: str, instance: str) -> dict[str, Any]:
+        items = self._per_instance("databases", project, instance, "sql#database")
+        return {"kind": "sql#databasesList", "items": items}
+
+    def users_json(self, project: str, instance: str) -> dict[str, Any]:
+        items = self._per_instance("users", project, instance, "sql#user")
+        return {"kind": "sql#usersList", "items": items}
 
     def _operation(self, instance: dict[str, Any], kind: str) -> dict[str, Any]:
         st = self.state
@@ -131,29 +166,37 @@ class SqlAdminApi:
         st.operations[op_id] = PendingOperation(running, final, polls=0)
         return running
 
-    # -- operations, databases, users ----------------------------------------------
+    # -- gRPC: the same answers as protobuf messages ---------------------------------
+
+    def get(self, req: Any) -> Any:
+        from google.cloud.sqladmin_v1 import DatabaseInstance
+
+        return to_pb(DatabaseInstance.pb(), self.instance_json(req.project, req.instance))
+
+    def list(self, req: Any) -> Any:
+        from google.cloud.sqladmin_v1 import InstancesListResponse
+
+        return to_pb(InstancesListResponse.pb(), self.list_json(req.project, req.max_results, req.page_token))
+
+    def patch(self, req: Any) -> Any:
+        from google.cloud.sqladmin_v1 import Operation
+
+        return to_pb(Operation.pb(), self.patch_json(req.project, req.instance, to_json(req.body)))
 
     def get_operation(self, req: Any) -> Any:
         from google.cloud.sqladmin_v1 import Operation
 
-        with self.state.lock:
-            op = self.state.operations.get(req.operation)
-            if op is None:
-                raise ApiError("NOT_FOUND", f"The Cloud SQL operation {req.operation} does not exist.",
-                               reason="operationDoesNotExist", domain="sqladmin.googleapis.com")  # fmt: skip
-            return to_pb(Operation.pb(), op.poll())
+        return to_pb(Operation.pb(), self.operation_json(req.operation))
 
     def list_databases(self, req: Any) -> Any:
         from google.cloud.sqladmin_v1 import DatabasesListResponse
 
-        items = self._per_instance("databases", req.project, req.instance, "sql#database")
-        return to_pb(DatabasesListResponse.pb(), {"kind": "sql#databasesList", "items": items})
+        return to_pb(DatabasesListResponse.pb(), self.databases_json(req.project, req.instance))
 
     def list_users(self, req: Any) -> Any:
         from google.cloud.sqladmin_v1 import UsersListResponse
 
-        items = self._per_instance("users", req.project, req.instance, "sql#user")
-        return to_pb(UsersListResponse.pb(), {"kind": "sql#usersList", "items": items})
+        return to_pb(UsersListResponse.pb(), self.users_json(req.project, req.instance))
 
 
 class SqlAdminServer:
@@ -196,7 +239,16 @@ class SqlAdminServer:
             handlers.append(grpc.method_handlers_generic_handler(f"{_PACKAGE}.{service}", rpcs))
         self._executor = futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="sandbox-sqladmin")
         self._server = grpc.server(self._executor, handlers=handlers, options=[("grpc.so_reuseport", 0)])
-        self.port = self._server.add_insecure_port("127.0.0.1:0")
+        self._grpc_port = self._server.add_insecure_port("127.0.0.1:0")
+        # REST on the same endpoint: gcloud and the Cloud SQL connectors speak it (sandbox/mux.py).
+        from troubleshooter.sandbox.mux import PortMux
+        from troubleshooter.sandbox.rest import RestServer
+        from troubleshooter.sandbox.sql_certs import CertificateAuthorities
+        from troubleshooter.sandbox.sql_rest import SqlRestApi
+
+        self._rest = RestServer(SqlRestApi(api, CertificateAuthorities()).routes(), dispatcher)
+        self._mux = PortMux(self._grpc_port, int(self._rest.url.rsplit(":", 1)[1]))
+        self.port = self._mux.port
 
     def _wrap(
         self, rpc: Rpc, handler: Callable[[Any], Any], resource: Callable[[Any], str]
@@ -223,7 +275,11 @@ class SqlAdminServer:
 
     def start(self) -> None:
         self._server.start()
+        self._rest.start()
+        self._mux.start()
 
     def stop(self) -> None:
+        self._mux.stop()
+        self._rest.stop()
         self._server.stop(grace=None).wait(5.0)
         self._executor.shutdown(wait=True)
