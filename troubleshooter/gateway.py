@@ -64,8 +64,13 @@ class Endpoints:
             if not raw:
                 resolved[api] = Endpoint(DEFAULT_HOSTS[api], plaintext=False)
                 continue
-            parsed = urlparse(raw if "://" in raw else f"https://{raw}")
-            if not parsed.netloc:
+            try:
+                parsed = urlparse(raw if "://" in raw else f"https://{raw}")
+                _ = parsed.port  # raises on a port that is not a number in range
+                bad = not parsed.netloc or parsed.scheme not in ("http", "https")
+            except ValueError:  # 'http://[::1' (an unclosed IPv6 bracket), 'http://h:99999'
+                bad = True
+            if bad:
                 from troubleshooter.errors import BadInput
 
                 raise BadInput(
@@ -82,6 +87,9 @@ class Endpoints:
     def __getitem__(self, api: str) -> Endpoint:
         return self.by_api[api]
 
+
+# Methods that change something: never retried on a 500/503 (the change may have been made).
+_WRITE_PREFIXES = ("Update", "Patch", "Set", "Enable", "Disable", "Create", "Delete", "Insert", "Restart")
 
 # --------------------------------------------------------------------------- typed failures
 
@@ -329,18 +337,34 @@ class Gateway:
 
     # -- calling ----------------------------------------------------------------------
 
-    def _retry(self) -> Any:
+    # Reads are retried on 500 and 503 a few times with backoff (Google's guidance for both:
+    # https://cloud.google.com/apis/design/errors#error_retries "INTERNAL ... retry with
+    # exponential backoff", "UNAVAILABLE ... retry with exponential backoff"); a write is not
+    # retried on them (it may have gone through), only on 429, which means "not done".
+    READ_RETRIES = 3
+
+    def _retry(self, method: str = "") -> Any:
         from google.api_core import exceptions as gexc
         from google.api_core import retry as gretry
 
+        write = method.split("/")[-1].startswith(_WRITE_PREFIXES)
+        left = [self.READ_RETRIES]
+
         def transient(exc: BaseException) -> bool:
-            # 429 and 503 pass with time; a refused connection (nothing listening) does not.
+            # 429 passes with time; so do 500 and 503 on a read, a few times. A refused
+            # connection (nothing listening) does not.
             if isinstance(exc, gexc.TooManyRequests):
                 return True
+            if write or left[0] <= 0:
+                return False
             if isinstance(exc, gexc.ServiceUnavailable):
                 text = str(exc).lower()
-                return not any(m in text for m in ("failed to connect", "connection refused", "name resolution"))
-            return False
+                if any(m in text for m in ("failed to connect", "connection refused", "name resolution")):
+                    return False
+            elif not isinstance(exc, gexc.InternalServerError):
+                return False
+            left[0] -= 1
+            return True
 
         return gretry.Retry(
             predicate=transient,
@@ -354,7 +378,7 @@ class Gateway:
         """Run one client call with this gateway's timeout and retry; raise ApiFailure on error."""
         self.stats.add(api, method)
         try:
-            return fn(**kw, retry=self._retry(), timeout=self.timeout)
+            return fn(**kw, retry=self._retry(method), timeout=self.timeout)
         except ApiFailure:
             raise
         except Exception as exc:  # every client error becomes a typed, explained outcome
