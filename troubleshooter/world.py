@@ -500,7 +500,10 @@ def _parse_json(text: str, source: str) -> Any:
 
 
 def _parse_yaml(text: str, source: str) -> Any:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # reads the stream: refuses non-printable characters at once
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{source}: $: invalid YAML: {' '.join(str(exc).split())}") from None
     try:
         node = loader.get_single_node()
         if node is None:
