@@ -441,23 +441,40 @@ class Gateway:
 
         msg = dict_to_message(run_v2.Service, service)
         c = self._run("services")
-        op = self.call("run", "UpdateService", service["name"], c.update_service, service=msg)
-        return message_to_dict(self._wait_lro("run", "UpdateService", service["name"], op, progress))
+        name = service["name"]
+        op = self.call("run", "UpdateService", name, c.update_service, service=msg)
+        done = self._wait_lro("run", "UpdateService", name, op, progress)
+        if done is None:  # the write was accepted; only following it failed: read what is there
+            return message_to_dict(self.call("run", "GetService", name, c.get_service, name=name))
+        return message_to_dict(done)
 
     def update_job(self, job: Mapping[str, Any], progress: Progress = _no_progress) -> dict[str, Any]:
         from google.cloud import run_v2
 
         msg = dict_to_message(run_v2.Job, job)
         c = self._run("jobs")
-        op = self.call("run", "UpdateJob", job["name"], c.update_job, job=msg)
-        return message_to_dict(self._wait_lro("run", "UpdateJob", job["name"], op, progress))
+        name = job["name"]
+        op = self.call("run", "UpdateJob", name, c.update_job, job=msg)
+        done = self._wait_lro("run", "UpdateJob", name, op, progress)
+        if done is None:
+            return message_to_dict(self.call("run", "GetJob", name, c.get_job, name=name))
+        return message_to_dict(done)
 
     def _wait_lro(self, api: str, method: str, resource: str, op: Operation, progress: Progress) -> Any:
-        """Follow a long-running operation to its end, reporting each poll."""
+        """Follow a long-running operation to its end, reporting each poll. None when a poll
+        failed (403, 409, 500...): the write itself was accepted, so the caller re-reads the
+        resource and verification judges it, instead of calling a made change a failure."""
         deadline = time.monotonic() + max(self.deadline, 60.0)
         polls = 0
         while True:
-            done = self._guard(api, "GetOperation", resource, op.done)
+            try:
+                done = self._guard(api, "GetOperation", resource, op.done)
+            except ApiFailure as exc:
+                if exc.kind == "timeout" and "did not finish" in exc.message:
+                    raise
+                progress(f"{method} on {resource} was accepted (the change was made), but following "
+                         f"its operation failed: {exc.explain()}; re-reading {resource}")
+                return None
             if done:
                 break
             polls += 1
@@ -468,6 +485,7 @@ class Gateway:
             time.sleep(min(0.05 * polls, 1.0))
         progress(f"{method} finished")
         return self._guard(api, method, resource, lambda: op.result(timeout=self.timeout))
+
 
     # -- Resource Manager v3 --------------------------------------------------------
 
@@ -550,7 +568,13 @@ class Gateway:
             project=project, instance=instance, body=dict_to_message(sqladmin_v1.DatabaseInstance, body)
         )
         op = self.call("sqladmin", "Patch", f"{project}:{instance}", c.patch, request=req)
-        self._wait_sql_operation(project, op, progress)
+        try:
+            self._wait_sql_operation(project, op, progress)
+        except ApiFailure as exc:
+            if exc.method != "SqlOperationsService/Get":
+                raise  # the operation ran and reported an error: the change was not made
+            progress(f"Patch on {project}:{instance} was accepted (the change was made), but following "
+                     f"its operation failed: {exc.explain()}; re-reading the instance")
         return self.get_instance(project, instance)
 
     def _wait_sql_operation(self, project: str, op: SqlOperation, progress: Progress) -> None:
