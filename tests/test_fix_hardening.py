@@ -79,3 +79,18 @@ def test_wide_ranges_need_typing(cidr: str, typed: bool) -> None:
 @pytest.mark.parametrize("cidr", ["203.0.113.7/32", "2001:db8::1/128", "2001:db8:1:2::/64", "::ffff:203.0.113.7/128"])
 def test_narrow_ranges_pass(cidr: str) -> None:
     assert check_network(cidr, typed_by_user=False)
+
+
+def test_traffic_pinned_to_an_old_revision_is_not_verified() -> None:
+    """The fix writes a new revision; with traffic pinned to the old one, the serving revision
+    does not carry the change, so the fix is applied but not verified, and says why."""
+
+    def pinned(w: dict[str, Any]) -> None:
+        fw.not_attached(w)
+        fw.workload(w)["traffic"] = [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
+                                      "revision": fw.REV.rsplit("/", 1)[-1], "percent": 100}]
+
+    applied, events, calls = _apply_with_faults(pinned, "cloudsql-not-attached", [])
+    assert applied.outcome == "applied" and applied.verified is False, applied.verification
+    assert "traffic is pinned to revision" in applied.verification
+    assert "update-traffic orders-api --to-latest" in applied.verification

@@ -10,6 +10,7 @@ Credentials. The Google client libraries are imported lazily, off the start-up p
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -29,6 +30,12 @@ if TYPE_CHECKING:  # the client libraries load lazily; their types are for reade
     from google.protobuf.message import Message as ProtoMessage
 
 Progress = Callable[[str], None]
+
+# gRPC's core logs connection events such as "Received a GOAWAY with error code ..." to stderr on
+# its own; they are not errors of the tool (the client reconnects) and broke the one-line
+# contract of stderr. Read before grpc loads, so it must be set first; an operator's own
+# GRPC_VERBOSITY (debugging) is kept.
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 
 def _no_progress(_: str) -> None:

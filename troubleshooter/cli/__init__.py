@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -16,6 +17,7 @@ for command in (tui.demo, diagnose.diagnose, fix.fix, graph.graph, sandbox.sandb
 
 def main() -> None:
     """The console script: exit codes and one-line errors as the spec says, never a traceback."""
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # no GOAWAY lines from gRPC's core on stderr
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
