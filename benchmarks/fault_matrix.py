@@ -6,8 +6,10 @@ Counted per run:
 - crash: a traceback on stderr, or an exit code outside 0-4;
 - hang: the run took longer than HANG_SECONDS (the gateway's deadlines should cut any stall);
 - false cause: a root cause or finding the world's `expect` does not list, except
-  sqladmin-api-disabled when Cloud SQL Admin is made disabled (that is then true);
-- wrong exit: exit 2 (bad input: nothing was wrong with the input), exit 1 on a world whose
+  sqladmin-api-disabled when Cloud SQL Admin is made disabled, and instance-not-found when the
+  instance read answers 404 (both are then what the API says);
+- wrong exit: exit 2 (bad input: nothing was wrong with the input; but a 404 on the target's
+  own read is "no such service", exit 2 by the spec), exit 1 on a world whose
   expect has no root cause, or exit 0 when a root cause was expected and hidden (a fault may
   hide it, but then the run must not say "healthy": 3, or 4 inconclusive, are right).
   Exit 0 with checks that could not decide is counted apart ("0 with unknowns"): the second
@@ -95,11 +97,16 @@ def _run(name: str, api: str, method: str, label: str, tmp: Path) -> dict[str, A
     allowed = set(expect.get("rootCauses", [])) | set(expect.get("findings", []))
     if api == "sqladmin" and label == "api-disabled":
         allowed.add("sqladmin-api-disabled")
+    # A 404 is the API saying the thing does not exist: reading it so is true, not invented.
+    target_read = method in ("GetService", "GetJob") and api == "run"
+    if label == "404" and method == "SqlInstancesService/Get":
+        allowed.add("instance-not-found")
     false = [c for c in found if c not in allowed]
     if false:
         result["problems"].append(f"false cause {','.join(false)}")
     expected_causes = bool(expect.get("rootCauses"))
-    if code == 2 or (code == 1 and not expected_causes and not (set(found) & allowed)):
+    if (code == 2 and not (target_read and label == "404")) or (
+            code == 1 and not expected_causes and not (set(found) & allowed)):
         result["problems"].append("wrong exit")
     if code == 0 and expected_causes:
         result["problems"].append("wrong exit")
