@@ -94,3 +94,25 @@ def test_traffic_pinned_to_an_old_revision_is_not_verified() -> None:
     assert applied.outcome == "applied" and applied.verified is False, applied.verification
     assert "traffic is pinned to revision" in applied.verification
     assert "update-traffic orders-api --to-latest" in applied.verification
+
+
+def test_a_write_keeps_fields_the_client_library_does_not_know() -> None:
+    """A field Google added after this library (unknown to its protos) survives read-modify-write:
+    the JSON the fix edits drops it, the message written carries it again."""
+    from google.cloud import run_v2
+
+    from troubleshooter.gateway import dict_to_message, keep_unknown_fields, message_to_dict
+
+    svc = run_v2.Service(name=fw.SVC_NAME, template=run_v2.RevisionTemplate(
+        containers=[run_v2.Container(name="app", image="i")]))
+    read = run_v2.Service.pb(run_v2.Service())
+    read.ParseFromString(run_v2.Service.pb(svc).SerializeToString() + b"\xb8\x3e\x07")  # field 999 = 7
+    read.template.containers[0].MergeFromString(b"\xb0\x3e\x05")  # field 998 = 5, inside the container
+    edited = message_to_dict(read)
+    assert "999" not in str(edited)  # JSON lost it
+    edited["template"]["containers"][0]["env"] = [{"name": "A", "value": "b"}]
+    written = run_v2.Service.pb(dict_to_message(run_v2.Service, edited))
+    keep_unknown_fields(read, written)
+    raw = written.SerializeToString()
+    assert b"\xb8\x3e\x07" in raw and b"\xb0\x3e\x05" in raw
+    assert written.template.containers[0].env[0].name == "A"

@@ -166,6 +166,37 @@ def _as_failure(exc: BaseException, api: str, method: str, resource: str) -> Api
 # --------------------------------------------------------------------------- JSON <-> messages
 
 
+def keep_unknown_fields(read: ProtoMessage, write: ProtoMessage) -> None:
+    """Copy into `write` the fields `read` carried that this client library does not know.
+
+    A read-modify-write goes through REST JSON, which drops fields the library's protos lack
+    (a field Google added after this version); writing the whole resource back would then
+    clear them. Unknown fields are kept per message, recursing into singular sub-messages and
+    into repeated ones paired by `name` (containers, volumes, env) or else by position.
+    """
+    from google.protobuf.descriptor import FieldDescriptor
+
+    only_unknown = type(read)()
+    only_unknown.CopyFrom(read)
+    for f in only_unknown.DESCRIPTOR.fields:
+        only_unknown.ClearField(f.name)
+    extra = only_unknown.SerializeToString()
+    if extra:
+        write.MergeFromString(extra)  # bytes of fields `write` does not know: kept as unknown
+    for f in read.DESCRIPTOR.fields:
+        if f.type != FieldDescriptor.TYPE_MESSAGE or (f.message_type.GetOptions().map_entry):
+            continue
+        if f.is_repeated:
+            old, new = getattr(read, f.name), getattr(write, f.name)
+            by_name = {getattr(m, "name", None): m for m in old} if "name" in f.message_type.fields_by_name else {}
+            for i, item in enumerate(new):
+                twin = by_name.get(item.name) if by_name else (old[i] if i < len(old) else None)
+                if twin is not None:
+                    keep_unknown_fields(twin, item)
+        elif read.HasField(f.name) and write.HasField(f.name):
+            keep_unknown_fields(getattr(read, f.name), getattr(write, f.name))
+
+
 def message_to_dict(msg: proto.Message | ProtoMessage) -> dict[str, Any]:
     """A proto-plus or protobuf message as REST JSON (camelCase, enum names)."""
     from google.protobuf import json_format
@@ -226,6 +257,7 @@ class Gateway:
         # Reentrant: building a Cloud SQL client takes the lock again for the shared channel.
         self._lock = threading.RLock()
         self._grpc_channel: Any = None
+        self._read_messages: dict[str, Any] = {}
         self.stats = CallStats()
 
     @classmethod
@@ -410,10 +442,26 @@ class Gateway:
 
     # -- Cloud Run Admin v2 ---------------------------------------------------------
 
+    def _remember(self, name: str, msg: Any) -> Any:
+        """Keep the message last read for `name`: its write keeps the fields JSON dropped."""
+        with self._lock:
+            self._read_messages[name] = type(msg).pb(msg)
+        return msg
+
+    def _with_unknown_fields(self, name: str, msg: Any) -> Any:
+        with self._lock:
+            read = self._read_messages.get(name)
+        if read is not None:
+            try:
+                keep_unknown_fields(read, type(msg).pb(msg))
+            except Exception:  # noqa: BLE001 - never let keeping extras stop the write itself
+                pass
+        return msg
+
     def get_service(self, project: str, region: str, service: str) -> dict[str, Any]:
         name = f"projects/{project}/locations/{region}/services/{service}"
         c = self._run("services")
-        return message_to_dict(self.call("run", "GetService", name, c.get_service, name=name))
+        return message_to_dict(self._remember(name, self.call("run", "GetService", name, c.get_service, name=name)))
 
     def list_services(self, project: str, region: str) -> list[dict[str, Any]]:
         parent = f"projects/{project}/locations/{region}"
@@ -423,7 +471,7 @@ class Gateway:
     def get_job(self, project: str, region: str, job: str) -> dict[str, Any]:
         name = f"projects/{project}/locations/{region}/jobs/{job}"
         c = self._run("jobs")
-        return message_to_dict(self.call("run", "GetJob", name, c.get_job, name=name))
+        return message_to_dict(self._remember(name, self.call("run", "GetJob", name, c.get_job, name=name)))
 
     def list_jobs(self, project: str, region: str) -> list[dict[str, Any]]:
         parent = f"projects/{project}/locations/{region}"
@@ -446,9 +494,9 @@ class Gateway:
         """Write a whole Service (read-modify-write: `service` carries the etag it was read with)."""
         from google.cloud import run_v2
 
-        msg = dict_to_message(run_v2.Service, service)
-        c = self._run("services")
         name = service["name"]
+        msg = self._with_unknown_fields(name, dict_to_message(run_v2.Service, service))
+        c = self._run("services")
         op = self.call("run", "UpdateService", name, c.update_service, service=msg)
         done = self._wait_lro("run", "UpdateService", name, op, progress)
         if done is None:  # the write was accepted; only following it failed: read what is there
@@ -458,9 +506,9 @@ class Gateway:
     def update_job(self, job: Mapping[str, Any], progress: Progress = _no_progress) -> dict[str, Any]:
         from google.cloud import run_v2
 
-        msg = dict_to_message(run_v2.Job, job)
-        c = self._run("jobs")
         name = job["name"]
+        msg = self._with_unknown_fields(name, dict_to_message(run_v2.Job, job))
+        c = self._run("jobs")
         op = self.call("run", "UpdateJob", name, c.update_job, job=msg)
         done = self._wait_lro("run", "UpdateJob", name, op, progress)
         if done is None:
