@@ -10,6 +10,7 @@ Credentials. The Google client libraries are imported lazily, off the start-up p
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -30,6 +31,12 @@ if TYPE_CHECKING:  # the client libraries load lazily; their types are for reade
     from google.protobuf.message import Message as ProtoMessage
 
 Progress = Callable[[str], None]
+
+# gRPC's core logs connection events such as "Received a GOAWAY with error code ..." to stderr on
+# its own; they are not errors of the tool (the client reconnects) and broke the one-line
+# contract of stderr. Read before grpc loads, so it must be set first; an operator's own
+# GRPC_VERBOSITY (debugging) is kept.
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 
 def _no_progress(_: str) -> None:
@@ -65,8 +72,13 @@ class Endpoints:
             if not raw:
                 resolved[api] = Endpoint(DEFAULT_HOSTS[api], plaintext=False)
                 continue
-            parsed = urlparse(raw if "://" in raw else f"https://{raw}")
-            if not parsed.netloc:
+            try:
+                parsed = urlparse(raw if "://" in raw else f"https://{raw}")
+                _ = parsed.port  # raises on a port that is not a number in range
+                bad = not parsed.netloc or parsed.scheme not in ("http", "https")
+            except ValueError:  # 'http://[::1' (an unclosed IPv6 bracket), 'http://h:99999'
+                bad = True
+            if bad:
                 raise BadInput(
                     f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}={raw!r}: not a URL "
                     "(expected e.g. http://127.0.0.1:8080/)"
@@ -81,6 +93,9 @@ class Endpoints:
     def __getitem__(self, api: str) -> Endpoint:
         return self.by_api[api]
 
+
+# Methods that change something: never retried on a 500/503 (the change may have been made).
+_WRITE_PREFIXES = ("Update", "Patch", "Set", "Enable", "Disable", "Create", "Delete", "Insert", "Restart")
 
 # --------------------------------------------------------------------------- typed failures
 
@@ -150,6 +165,37 @@ def _as_failure(exc: BaseException, api: str, method: str, resource: str) -> Api
 # --------------------------------------------------------------------------- JSON <-> messages
 
 
+def keep_unknown_fields(read: ProtoMessage, write: ProtoMessage) -> None:
+    """Copy into `write` the fields `read` carried that this client library does not know.
+
+    A read-modify-write goes through REST JSON, which drops fields the library's protos lack
+    (a field Google added after this version); writing the whole resource back would then
+    clear them. Unknown fields are kept per message, recursing into singular sub-messages and
+    into repeated ones paired by `name` (containers, volumes, env) or else by position.
+    """
+    from google.protobuf.descriptor import FieldDescriptor
+
+    only_unknown = type(read)()
+    only_unknown.CopyFrom(read)
+    for f in only_unknown.DESCRIPTOR.fields:
+        only_unknown.ClearField(f.name)
+    extra = only_unknown.SerializeToString()
+    if extra:
+        write.MergeFromString(extra)  # bytes of fields `write` does not know: kept as unknown
+    for f in read.DESCRIPTOR.fields:
+        if f.type != FieldDescriptor.TYPE_MESSAGE or (f.message_type.GetOptions().map_entry):
+            continue
+        if f.is_repeated:
+            old, new = getattr(read, f.name), getattr(write, f.name)
+            by_name = {getattr(m, "name", None): m for m in old} if "name" in f.message_type.fields_by_name else {}
+            for i, item in enumerate(new):
+                twin = by_name.get(item.name) if by_name else (old[i] if i < len(old) else None)
+                if twin is not None:
+                    keep_unknown_fields(twin, item)
+        elif read.HasField(f.name) and write.HasField(f.name):
+            keep_unknown_fields(getattr(read, f.name), getattr(write, f.name))
+
+
 def message_to_dict(msg: proto.Message | ProtoMessage) -> dict[str, Any]:
     """A proto-plus or protobuf message as REST JSON (camelCase, enum names)."""
     from google.protobuf import json_format
@@ -210,6 +256,7 @@ class Gateway:
         # Reentrant: building a Cloud SQL client takes the lock again for the shared channel.
         self._lock = threading.RLock()
         self._grpc_channel: Any = None
+        self._read_messages: dict[str, Any] = {}
         self.stats = CallStats()
 
     @classmethod
@@ -328,18 +375,34 @@ class Gateway:
 
     # -- calling ----------------------------------------------------------------------
 
-    def _retry(self) -> Any:
+    # Reads are retried on 500 and 503 a few times with backoff (Google's guidance for both:
+    # https://cloud.google.com/apis/design/errors#error_retries "INTERNAL ... retry with
+    # exponential backoff", "UNAVAILABLE ... retry with exponential backoff"); a write is not
+    # retried on them (it may have gone through), only on 429, which means "not done".
+    READ_RETRIES = 3
+
+    def _retry(self, method: str = "") -> Any:
         from google.api_core import exceptions as gexc
         from google.api_core import retry as gretry
 
+        write = method.split("/")[-1].startswith(_WRITE_PREFIXES)
+        left = [self.READ_RETRIES]
+
         def transient(exc: BaseException) -> bool:
-            # 429 and 503 pass with time; a refused connection (nothing listening) does not.
+            # 429 passes with time; so do 500 and 503 on a read, a few times. A refused
+            # connection (nothing listening) does not.
             if isinstance(exc, gexc.TooManyRequests):
                 return True
+            if write or left[0] <= 0:
+                return False
             if isinstance(exc, gexc.ServiceUnavailable):
                 text = str(exc).lower()
-                return not any(m in text for m in ("failed to connect", "connection refused", "name resolution"))
-            return False
+                if any(m in text for m in ("failed to connect", "connection refused", "name resolution")):
+                    return False
+            elif not isinstance(exc, gexc.InternalServerError):
+                return False
+            left[0] -= 1
+            return True
 
         return gretry.Retry(
             predicate=transient,
@@ -353,7 +416,7 @@ class Gateway:
         """Run one client call with this gateway's timeout and retry; raise ApiFailure on error."""
         self.stats.add(api, method)
         try:
-            return fn(**kw, retry=self._retry(), timeout=self.timeout)
+            return fn(**kw, retry=self._retry(method), timeout=self.timeout)
         except ApiFailure:
             raise
         except Exception as exc:  # every client error becomes a typed, explained outcome
@@ -378,10 +441,26 @@ class Gateway:
 
     # -- Cloud Run Admin v2 ---------------------------------------------------------
 
+    def _remember(self, name: str, msg: Any) -> Any:
+        """Keep the message last read for `name`: its write keeps the fields JSON dropped."""
+        with self._lock:
+            self._read_messages[name] = type(msg).pb(msg)
+        return msg
+
+    def _with_unknown_fields(self, name: str, msg: Any) -> Any:
+        with self._lock:
+            read = self._read_messages.get(name)
+        if read is not None:
+            try:
+                keep_unknown_fields(read, type(msg).pb(msg))
+            except Exception:  # noqa: BLE001 - never let keeping extras stop the write itself
+                pass
+        return msg
+
     def get_service(self, project: str, region: str, service: str) -> dict[str, Any]:
         name = f"projects/{project}/locations/{region}/services/{service}"
         c = self._run("services")
-        return message_to_dict(self.call("run", "GetService", name, c.get_service, name=name))
+        return message_to_dict(self._remember(name, self.call("run", "GetService", name, c.get_service, name=name)))
 
     def list_services(self, project: str, region: str) -> list[dict[str, Any]]:
         parent = f"projects/{project}/locations/{region}"
@@ -391,7 +470,7 @@ class Gateway:
     def get_job(self, project: str, region: str, job: str) -> dict[str, Any]:
         name = f"projects/{project}/locations/{region}/jobs/{job}"
         c = self._run("jobs")
-        return message_to_dict(self.call("run", "GetJob", name, c.get_job, name=name))
+        return message_to_dict(self._remember(name, self.call("run", "GetJob", name, c.get_job, name=name)))
 
     def list_jobs(self, project: str, region: str) -> list[dict[str, Any]]:
         parent = f"projects/{project}/locations/{region}"
@@ -414,25 +493,42 @@ class Gateway:
         """Write a whole Service (read-modify-write: `service` carries the etag it was read with)."""
         from google.cloud import run_v2
 
-        msg = dict_to_message(run_v2.Service, service)
+        name = service["name"]
+        msg = self._with_unknown_fields(name, dict_to_message(run_v2.Service, service))
         c = self._run("services")
-        op = self.call("run", "UpdateService", service["name"], c.update_service, service=msg)
-        return message_to_dict(self._wait_lro("run", "UpdateService", service["name"], op, progress))
+        op = self.call("run", "UpdateService", name, c.update_service, service=msg)
+        done = self._wait_lro("run", "UpdateService", name, op, progress)
+        if done is None:  # the write was accepted; only following it failed: read what is there
+            return message_to_dict(self.call("run", "GetService", name, c.get_service, name=name))
+        return message_to_dict(done)
 
     def update_job(self, job: Mapping[str, Any], progress: Progress = _no_progress) -> dict[str, Any]:
         from google.cloud import run_v2
 
-        msg = dict_to_message(run_v2.Job, job)
+        name = job["name"]
+        msg = self._with_unknown_fields(name, dict_to_message(run_v2.Job, job))
         c = self._run("jobs")
-        op = self.call("run", "UpdateJob", job["name"], c.update_job, job=msg)
-        return message_to_dict(self._wait_lro("run", "UpdateJob", job["name"], op, progress))
+        op = self.call("run", "UpdateJob", name, c.update_job, job=msg)
+        done = self._wait_lro("run", "UpdateJob", name, op, progress)
+        if done is None:
+            return message_to_dict(self.call("run", "GetJob", name, c.get_job, name=name))
+        return message_to_dict(done)
 
     def _wait_lro(self, api: str, method: str, resource: str, op: Operation, progress: Progress) -> Any:
-        """Follow a long-running operation to its end, reporting each poll."""
+        """Follow a long-running operation to its end, reporting each poll. None when a poll
+        failed (403, 409, 500...): the write itself was accepted, so the caller re-reads the
+        resource and verification judges it, instead of calling a made change a failure."""
         deadline = time.monotonic() + max(self.deadline, 60.0)
         polls = 0
         while True:
-            done = self._guard(api, "GetOperation", resource, op.done)
+            try:
+                done = self._guard(api, "GetOperation", resource, op.done)
+            except ApiFailure as exc:
+                if exc.kind == "timeout" and "did not finish" in exc.message:
+                    raise
+                progress(f"{method} on {resource} was accepted (the change was made), but following "
+                         f"its operation failed: {exc.explain()}; re-reading {resource}")
+                return None
             if done:
                 break
             polls += 1
@@ -443,6 +539,7 @@ class Gateway:
             time.sleep(min(0.05 * polls, 1.0))
         progress(f"{method} finished")
         return self._guard(api, method, resource, lambda: op.result(timeout=self.timeout))
+
 
     # -- Resource Manager v3 --------------------------------------------------------
 
@@ -533,7 +630,13 @@ class Gateway:
             project=project, instance=instance, body=dict_to_message(sqladmin_v1.DatabaseInstance, body)
         )
         op = self.call("sqladmin", "Patch", f"{project}:{instance}", c.patch, request=req)
-        self._wait_sql_operation(project, op, progress)
+        try:
+            self._wait_sql_operation(project, op, progress)
+        except ApiFailure as exc:
+            if exc.method != "SqlOperationsService/Get":
+                raise  # the operation ran and reported an error: the change was not made
+            progress(f"Patch on {project}:{instance} was accepted (the change was made), but following "
+                     f"its operation failed: {exc.explain()}; re-reading the instance")
         return self.get_instance(project, instance)
 
     def _wait_sql_operation(self, project: str, op: SqlOperation, progress: Progress) -> None:

@@ -27,7 +27,7 @@ _SECRET_SUBSTRINGS: Final = (
 )
 # Whole name parts that are secret only as a word (`sig`, not SIGNAL). Authorization headers
 # have their own rule, which keeps the scheme word (Bearer) visible.
-_SECRET_PARTS: Final = frozenset({"PWD", "SIG", "SIGNATURE", "COOKIE"})
+_SECRET_PARTS: Final = frozenset({"PWD", "PW", "PGPASS", "SIG", "SIGNATURE", "COOKIE"})
 # A last part that makes the name secret: *_KEY, *_PASS, *_AUTH (BASIC_AUTH=user:pass).
 _SECRET_LAST: Final = frozenset({"KEY", "PASS", "AUTH"})
 # Names that end in one of these hold metadata about a secret (its id, file, TTL), not the secret:
@@ -59,7 +59,7 @@ def is_secret_name(name: str) -> bool:
     """True when a variable, parameter or field name says its value is a secret.
 
     Secret: *PASSWORD*, *PASSWD*, *SECRET*, *TOKEN*, *CREDENTIAL*, *API_KEY*, *PRIVATE_KEY*,
-    *ACCESS_KEY*, a part PWD/SIG/SIGNATURE/COOKIE, or a last part KEY/PASS/AUTH.
+    *ACCESS_KEY*, a part PWD/PW/PGPASS/SIG/SIGNATURE/COOKIE, or a last part KEY/PASS/AUTH.
     Not secret: names ending in ID, NAME, FILE, PATH, URL, TTL, ... (metadata about a secret,
     e.g. AWS_ACCESS_KEY_ID, POSTGRES_PASSWORD_FILE), and public keys (PUBLIC, PUBLISHABLE,
     KMS, SITE_KEY). A value under such a name is still scanned for token shapes.
@@ -92,7 +92,8 @@ _TOKEN_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     ("a Google OAuth refresh token", re.compile(r"\b1//0[0-9A-Za-z_\-]{20,}")),
     ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")),
     ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}")),
-    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}")),
+    # xoxb-/xoxp-/... bot and user tokens, xapp- app-level tokens (Socket Mode).
+    ("a Slack token", re.compile(r"\b(?:xox[abposre]|xapp)-[A-Za-z0-9\-]{10,4096}")),
     ("a Slack webhook URL", re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+")),
     ("a Stripe key", re.compile(r"\b(?:(?:sk|rk)_(?:live|test)_|whsec_)[0-9A-Za-z]{10,}")),
     ("an OpenAI-style API key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}")),
@@ -114,15 +115,30 @@ def token_kind(text: str) -> str | None:
 
 # --- free-text rules --------------------------------------------------------------------
 
-# scheme://user:PASSWORD@ — the password may hold '/', '?', '#' and even '@' when another '@'
-# follows before the path (unencoded passwords are common in hand-written DSNs).
+# scheme://user:PASSWORD@ — the password may hold '/', '?', '#', a space and even '@' when
+# another '@' follows (unencoded passwords are common in hand-written DSNs). Every quantifier
+# is bounded and the scheme cannot start inside a word, so a long run of letters costs linear
+# time (an unbounded form backtracked: 64 s for one 250 KB log line).
 _URL_USERINFO_RE: Final = re.compile(
-    r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://(?P<user>[^\s:/@]*):)"
-    r"(?P<pw>(?:[^\s@]|@(?=[^\s@/?]*@))*)(?=@)"
+    r"(?<![A-Za-z0-9+.\-])(?P<head>[A-Za-z][A-Za-z0-9+.\-]{0,30}://(?P<user>[^\s:/@]{0,128}):)"
+    r"(?P<pw>(?:[^\s@]|[ ](?!\S{0,64}://)|@(?=[^\s@/?]{0,128}@)){1,2048})(?=@)"
 )
-# A "password" that is digits then a path is really host:port/path@... (e.g. a URL with an
-# '@' in its query); leaving it alone keeps harmless URLs intact.
+# Web URLs (https://host:8443/path?email=a@b.com): a "password" that is digits then a path is
+# really host:port/path. Database and other schemes keep it as a password: a digit-first
+# password followed by '#', '/' or '?' is a real password there.
 _PORT_THEN_PATH_RE: Final = re.compile(r"\d{1,5}[/?#]")
+_WEB_SCHEMES: Final = frozenset({"http", "https", "ws", "wss"})
+
+
+def _is_url_password(head: str, pw: str) -> bool:
+    if not pw:
+        return False
+    scheme = head.split("://", 1)[0].lower()
+    if scheme in _WEB_SCHEMES:
+        return not _PORT_THEN_PATH_RE.match(pw) and " " not in pw
+    return True
+
+
 # Go MySQL driver DSN: user:password@tcp(host:3306)/db, user:password@unix(/cloudsql/...)/db.
 _GO_DSN_RE: Final = re.compile(
     r"(?P<head>(?<![^\s\"'=])[^\s:@/\"'=]*:)(?P<pw>[^\s@]*)(?=@(?:tcp|tcp4|tcp6|unix|cloudsql|cloudsql-mysql)\()"
@@ -146,15 +162,32 @@ _SQL_PASSWORD_RE: Final = re.compile(
 # key=value / key: value / "key": "value" — a key followed by its separator. The value is
 # read by hand (_value_end) so a non-secret key never swallows the secret pair after it.
 _KEY_SEP_RE: Final = re.compile(
-    r"(?<![A-Za-z0-9_.])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)"
+    r"(?<![A-Za-z0-9_.])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,63})"
     r"(?:[ \t]*=[ \t]*|[ \t]*:[ \t]+|(?<=[\"'])[ \t]*:[ \t]*|\\*[\"'][ \t]*:[ \t]*)"
 )
 # Secret Manager references and gcloud --set-secrets values name a secret, they are not one;
 # the tool must show them (secret-not-accessible).
 _SECRET_REFERENCE_RE: Final = re.compile(
-    r"projects/[^/\s]+/secrets/[^/\s]+(?:/versions/[^/\s]+)?[.,]?|[A-Za-z0-9_\-]+:latest"
+    r"projects/[^/\s]{1,255}/secrets/[^/\s]{1,255}(?:/versions/[^/\s]{1,64})?[.,]?|[A-Za-z0-9_\-]{1,255}:latest"
 )
 _SECRETS_FLAG_RE: Final = re.compile(r"--(?:set|update|remove)-secrets[= ]", re.I)
+# mysql -pPASSWORD (the password glued to -p, as the MySQL clients take it on the command line).
+_MYSQL_P_RE: Final = re.compile(
+    r"(?P<head>\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlsh|mariadb|mariadb-dump)"
+    r"(?:\.exe)?\b[^\n]{0,400}?(?<=[ \t])-p)(?P<val>[^\s'\"]{1,256}|'[^'\n]{0,256}'|\"[^\"\n]{0,256}\")"
+)
+# Oracle connect strings: scott/tiger@host, jdbc:oracle:thin:scott/tiger@//host:1521/svc.
+# A name right after '/', '.', '@' or a word char is part of a path or an image (repo/img@sha256).
+_ORACLE_RE: Final = re.compile(
+    r"(?<![\w/.@$#\-])(?P<head>[A-Za-z][\w$#]{0,63}/)(?P<val>[^\s/@'\"]{1,128})"
+    r"(?=@(?!sha256:|sha512:)(?://)?[A-Za-z0-9\[(])"
+)
+# A bare AWS secret access key: 40 base64 characters on their own (its id, AKIA..., is found
+# by shape; the secret has none, so it must mix cases and digits and look random).
+_AWS_SECRET_RE: Final = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+# Lines longer than this are cut (at a space, so no half token is left) before any rule runs:
+# nothing readable is that long, and Cloud Logging allows 256 KB per entry.
+MAX_LINE: Final = 16_384
 
 
 def _sub(pattern: re.Pattern[str], text: str, keep: Callable[[str], bool] | None = None) -> str:
@@ -178,7 +211,7 @@ def _redact_url_passwords(text: str) -> str:
     pos = last = 0
     while (m := _URL_USERINFO_RE.search(text, pos)) is not None:
         pw = m.group("pw")
-        if pw and pw != REDACTED and not _PORT_THEN_PATH_RE.match(pw):
+        if pw != REDACTED and _is_url_password(m.group("head"), pw):
             out.append(text[last : m.start("pw")])
             out.append(REDACTED)
             last = pos = m.end("pw")
@@ -254,6 +287,29 @@ def _bearer_keep(value: str) -> bool:
     return not (re.search(r"[0-9._~+/=-]", value) and len(value) >= 8)
 
 
+def _aws_secret(value: str) -> bool:
+    has = [any(c.islower() for c in value), any(c.isupper() for c in value), any(c.isdigit() for c in value)]
+    return all(has) and value.count("/") <= 4 and _entropy(value) >= 4.0
+
+
+def _redact_aws_secrets(text: str) -> str:
+    return _AWS_SECRET_RE.sub(lambda m: REDACTED if _aws_secret(m.group(0)) else m.group(0), text)
+
+
+def cut_long_lines(text: str, limit: int = MAX_LINE) -> str:
+    """Lines longer than limit cut to it, at the last space before it (a half token would
+    escape the rules that need its end), with how much was cut."""
+    if len(text) <= limit:
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if len(line) > limit:
+            space = max(line.rfind(" ", 0, limit), line.rfind("\t", 0, limit))
+            keep = line[:space] if space > 0 else ""
+            lines[i] = f"{keep} …[{len(line) - len(keep)} chars cut]"
+    return "\n".join(lines)
+
+
 def redact(text: str) -> str:
     """Mask every secret in free text (log lines, env values, error messages, commands).
 
@@ -265,6 +321,7 @@ def redact(text: str) -> str:
     """
     if not text:
         return text
+    text = cut_long_lines(text)
     for _kind, pattern in _TOKEN_PATTERNS[:1]:
         # Private keys first: their base64 body would otherwise be cut up by later rules.
         text = pattern.sub(REDACTED, text)
@@ -275,9 +332,11 @@ def redact(text: str) -> str:
     text = _redact_key_values(text)
     text = _sub(_CLI_FLAG_RE, text)
     text = _sub(_SQL_PASSWORD_RE, text)
+    text = _sub(_MYSQL_P_RE, text)
+    text = _sub(_ORACLE_RE, text)
     for _kind, pattern in _TOKEN_PATTERNS[1:]:
         text = pattern.sub(REDACTED, text)
-    return text
+    return _redact_aws_secrets(text)
 
 
 # --- env values -------------------------------------------------------------------------
@@ -340,15 +399,18 @@ def secret_in_env(name: str, value: str) -> str | None:
     plaintext-secret-in-env finding; None when it does not."""
     if not value or value.strip().lower() in _BOOLISH:
         return None
+    value = cut_long_lines(value)
     for m in _URL_USERINFO_RE.finditer(value):
-        if m.group("pw") and not _PORT_THEN_PATH_RE.match(m.group("pw")):
+        if _is_url_password(m.group("head"), m.group("pw")):
             scheme = m.group("head").split("://", 1)[0]
             return f"{name} holds a {scheme} URL with an embedded password"
     if (go := _GO_DSN_RE.search(value)) is not None and go.group("pw"):
         return f"{name} holds a connection string with an embedded password"
+    if (ora := _ORACLE_RE.search(value)) is not None and ora.group("val") != REDACTED:
+        return f"{name} holds an Oracle-style user/password@host connect string"
     for m in _KEY_SEP_RE.finditer(value):
         key = _normalize_name(m.group("key"))
-        is_password = key in {"PASSWORD", "PWD", "PASSWD", "PASS"} or key.endswith("PASSWORD")
+        is_password = key in {"PASSWORD", "PWD", "PASSWD", "PASS", "PW"} or key.endswith("PASSWORD")
         if is_password and value[m.end() : _value_end(value, m.end())].strip("'\"\\"):
             return f"{name} holds a connection string with {m.group('key')}=..."
     kind = token_kind(value)

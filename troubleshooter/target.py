@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 from pathlib import Path
-from typing import Mapping
+from typing import Final, Mapping
 
 from troubleshooter.errors import BadInput
 from troubleshooter.model import Target
@@ -46,6 +47,27 @@ def defaults(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return out
 
 
+# What Google accepts, loosely: one path segment of letters, digits and '-' (a project id may be
+# domain-scoped, 'example.com:proj'). Anything with '/', '..', whitespace or control characters
+# would change the resource path the APIs are asked about (`--service a/../x`), so it is bad input
+# before any call. Lengths: project ids 6-30, Cloud Run names up to 63 (shared limits, kept loose).
+_NAME_RULES: Final = {
+    "--project": re.compile(r"[a-z0-9][a-z0-9.:-]{0,99}"),
+    "--region": re.compile(r"[a-z0-9][a-z0-9-]{0,62}"),
+    "--service": re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}"),
+    "--job": re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}"),
+}
+
+
+def check_name(flag: str, value: str) -> str:
+    """value when it can name a Google resource segment, else BadInput (shown escaped)."""
+    rule = _NAME_RULES[flag]
+    if not rule.fullmatch(value) or ".." in value:
+        raise BadInput(f"{flag} {value!r}: not a valid name (letters, digits and '-'; no '/', spaces "
+                       "or control characters)")
+    return value
+
+
 def resolve(
     project: str | None,
     region: str | None,
@@ -71,6 +93,9 @@ def resolve(
         missing.append("--service or --job")
     if missing:
         raise BadInput(f"missing {', '.join(missing)} (no default in the environment or gcloud config)")
+    for flag, value in (("--project", project), ("--region", region), ("--service", service), ("--job", job)):
+        if value is not None:
+            check_name(flag, value)
     return Target(project=project, region=region, service=service, job=job)  # type: ignore[arg-type]
 
 

@@ -71,25 +71,39 @@ def relative_to(text: str, now: datetime) -> str | None:
     if not m:
         return None
     seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _RELATIVE_PART_RE.findall(m.group(1)))
-    return format_rfc3339(now - timedelta(seconds=seconds))
+    try:
+        return format_rfc3339(now - timedelta(seconds=seconds))
+    except (OverflowError, ValueError):
+        raise ValueError(f"relative time {text!r} reaches before year 1") from None
 
 
 def _is_time_key(key: str) -> bool:
     return key in ("timestamp", "receiveTimestamp") or key.endswith(("Time", "Timestamp"))
 
 
-def resolve_relative_times(value: Any, now: datetime) -> Any:
+class TimeFieldError(ValueError):
+    """A relative time that cannot be made absolute, and where it is."""
+
+    def __init__(self, path: JsonPath, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def resolve_relative_times(value: Any, now: datetime, path: JsonPath = ()) -> Any:
     """A copy of `value` with every relative time field (`*Time`, `timestamp`...) made absolute."""
     if isinstance(value, list):
-        return [resolve_relative_times(v, now) for v in value]
+        return [resolve_relative_times(v, now, (*path, i)) for i, v in enumerate(value)]
     if not isinstance(value, dict):
         return value
     out: dict[str, Any] = {}
     for key, item in value.items():
         if isinstance(item, str) and isinstance(key, str) and _is_time_key(key):
-            out[key] = relative_to(item, now) or item
+            try:
+                out[key] = relative_to(item, now) or item
+            except ValueError as exc:
+                raise TimeFieldError((*path, key), str(exc)) from None
         else:
-            out[key] = resolve_relative_times(item, now)
+            out[key] = resolve_relative_times(item, now, (*path, key))
     return out
 
 
@@ -255,7 +269,15 @@ class Fault(_Model):
     metadata: dict[str, str] | None = None
     times: int | None = Field(default=None, ge=1)
     match: str | None = None
-    delay: float | None = Field(default=None, ge=0)
+    # A stall longer than an hour tests nothing the gateway's deadlines do not cut far sooner.
+    delay: float | None = Field(default=None, ge=0, le=3600, allow_inf_nan=False)
+
+    @field_validator("status")
+    @classmethod
+    def _known_status(cls, value: str | None) -> str | None:
+        if value is not None and value.upper() not in GRPC_STATUS_NAMES:
+            raise ValueError(f"status must be a gRPC status name ({', '.join(GRPC_STATUS_NAMES)}), got {value!r}")
+        return value.upper() if value is not None else None
 
     @field_validator("code")
     @classmethod
@@ -354,8 +376,64 @@ class World(_Model):
 # --------------------------------------------------------------------------- loading
 
 
+# Parse limits: a world is a few hundred KB at most; nothing Google returns nests 64 deep; and
+# YAML aliases may not expand a file past a million nodes (a 5 KB "billion laughs" file did).
+MAX_WORLD_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_YAML_NODES = 1_000_000
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe YAML that keeps timestamps as strings: the APIs' JSON never has datetime values."""
+    """Safe YAML that keeps timestamps as strings (the APIs' JSON never has datetime values),
+    refuses nesting deeper than MAX_DEPTH while composing (no RecursionError)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.YAMLError(f"nested deeper than {MAX_DEPTH} levels (line {mark.line + 1})")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _expanded_nodes(root: yaml.Node) -> int:
+    """How many nodes `root` stands for once aliases are expanded (memoized: linear in the file)."""
+    weights: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in weights:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            kids = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            kids = list(node.value)
+        else:
+            kids = []
+        if children_done:
+            weights[id(node)] = min(1 + sum(weights[id(k)] for k in kids), MAX_YAML_NODES + 1)
+            continue
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in weights)
+    return weights[id(root)]
+
+
+def _too_deep(data: Any) -> JsonPath | None:
+    """The path of the first value nested deeper than MAX_DEPTH, or None (no recursion)."""
+    stack: list[tuple[Any, JsonPath]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return path[:MAX_DEPTH]
+        if isinstance(value, dict):
+            stack.extend((v, (*path, str(k))) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(value))
+    return None
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -419,20 +497,51 @@ def _first_error(exc: ValidationError) -> tuple[JsonPath, str]:
 
 
 def _parse(text: str, source: str) -> Any:
+    if len(text) > MAX_WORLD_BYTES:
+        raise BadInput(f"{source}: $: world file too large ({len(text)} characters; at most {MAX_WORLD_BYTES})")
+    data = _parse_json(text, source) if _is_json(text, source) else _parse_yaml(text, source)
+    deep = _too_deep(data)
+    if deep is not None:
+        raise BadInput(f"{source}: {_format_path(deep)}: nested deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def _is_json(text: str, source: str) -> bool:
     suffix = source.lower().rsplit(".", 1)[-1]
-    is_json = suffix == "json" or (suffix not in ("yaml", "yml") and text.lstrip().startswith("{"))
-    if is_json:
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BadInput(f"{source}:{exc.lineno}: $: invalid JSON: {exc.msg} (column {exc.colno})") from None
+    return suffix == "json" or (suffix not in ("yaml", "yml") and text.lstrip().startswith("{"))
+
+
+def _parse_json(text: str, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{source}:{exc.lineno}: $: invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise BadInput(f"{source}: $: invalid JSON: nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    try:
+        loader = _Loader(text)  # reads the stream: refuses non-printable characters at once
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{source}: $: invalid YAML: {' '.join(str(exc).split())}") from None
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_nodes(node) > MAX_YAML_NODES:
+            raise BadInput(f"{source}: $: invalid YAML: aliases expand past {MAX_YAML_NODES} nodes "
+                           "(an alias bomb?)")
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         problem = getattr(exc, "problem", None) or str(exc)
         raise BadInput(f"{where}: $: invalid YAML: {' '.join(str(problem).split())}") from None
+    except RecursionError:
+        raise BadInput(f"{source}: $: invalid YAML: nested deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
 
 
 def world_from_data(
@@ -446,7 +555,10 @@ def world_from_data(
     notes = _convert_v1(resolved)
     for key in ("services", "revisions", "jobs", "executions", "instances", "logEntries"):
         if key in resolved:
-            resolved[key] = resolve_relative_times(resolved[key], moment)
+            try:
+                resolved[key] = resolve_relative_times(resolved[key], moment, (key,))
+            except TimeFieldError as exc:
+                raise _bad(source, text, exc.path, str(exc)) from None
     try:
         world = World.model_validate(resolved)
     except ValidationError as exc:
@@ -482,9 +594,103 @@ def _convert_v1(data: dict[str, Any]) -> list[str]:
 
 def _wire_problem(world: World) -> tuple[JsonPath, str] | None:
     # Lazy: the Google message classes are heavy and only needed once a file parsed.
-    from troubleshooter.wire import find_wire_problem
+    from troubleshooter.wire import _collections, find_wire_problem
 
-    return find_wire_problem(world.to_dict())
+    data = world.to_dict()
+    found = find_wire_problem(data)
+    if found is not None:
+        return found
+    # The protobuf JSON parser is lenient where the API is not: with unknown fields ignored it
+    # also drops unknown enum values and takes a list for a message (`template: []`) or a string
+    # for an env entry. The API answers those with 400 INVALID_ARGUMENT, so a world may not hold them.
+    for path, pb_class, item in _collections(data):
+        found = _strict_problem(pb_class.DESCRIPTOR, item, path)
+        if found is not None:
+            return found
+    return None
+
+
+# Ranges the APIs enforce on numbers the messages type only as int32 (Cloud Run Admin v2
+# protos, google/cloud/run/v2/*.proto: "max_instance_request_concurrency ... maximum 1000",
+# container_port "must be a valid port number, 0 < x < 65536", TrafficTarget.percent 0-100;
+# scaling counts and task counts are never negative).
+_INT_RANGES: dict[str, tuple[int, int | None]] = {
+    "maxInstanceCount": (0, None), "minInstanceCount": (0, None), "maxInstanceRequestConcurrency": (0, 1000),
+    "containerPort": (0, 65535), "percent": (0, 100), "taskCount": (0, None), "parallelism": (0, None),
+    "maxRetries": (0, None), "manualInstanceCount": (0, None),
+}
+_WELL_KNOWN = "google.protobuf."
+
+
+def _strict_problem(desc: Any, data: Any, path: JsonPath) -> tuple[JsonPath, str] | None:
+    from google.protobuf.descriptor import FieldDescriptor as F
+
+    if not isinstance(data, dict):
+        return path, f"expected a mapping ({desc.name}), got {type(data).__name__}"
+    fields = {f.json_name: f for f in desc.fields}
+    fields.update({f.name: f for f in desc.fields})
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is None or value is None:
+            continue
+        where = (*path, key)
+        repeated = field.is_repeated
+        is_map = field.message_type is not None and field.message_type.GetOptions().map_entry
+        if is_map:
+            continue
+        if repeated:
+            if not isinstance(value, list):
+                return where, f"expected a list, got {type(value).__name__}"
+            items = list(enumerate(value))
+        else:
+            items = [(None, value)]
+        for i, item in items:
+            at = where if i is None else (*where, i)
+            found = _strict_value(field, item, at)
+            if found is not None:
+                return found
+    if desc.full_name == "google.cloud.sql.v1.AclEntry" and isinstance(data.get("value"), str):
+        import ipaddress
+
+        try:
+            ipaddress.ip_network(data["value"], strict=False)
+        except ValueError:
+            return (*path, "value"), f"not an IP address or CIDR range: {data['value']!r}"
+    return None
+
+
+_ENUM_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
+
+
+def _strict_value(field: Any, item: Any, at: JsonPath) -> tuple[JsonPath, str] | None:
+    from google.protobuf.descriptor import FieldDescriptor as F
+
+    if field.message_type is not None:
+        if field.message_type.full_name.startswith(_WELL_KNOWN):
+            return None
+        return _strict_problem(field.message_type, item, at)
+    if field.type == F.TYPE_ENUM:
+        names = [v.name for v in field.enum_type.values]
+        # Google adds enum values before client libraries know them (a new databaseVersion, a new
+        # state): a well-formed name is kept, as the API would send it (wire.to_pb keeps it too).
+        # Anything else is not an enum value at all.
+        if isinstance(item, str) and item not in names and not _ENUM_NAME.fullmatch(item):
+            return at, f"{item!r} is not an enum value (known: {', '.join(names)})"
+        return None
+    if field.type in (F.TYPE_STRING, F.TYPE_BYTES) and not isinstance(item, str):
+        return at, f"expected a string, got {type(item).__name__}"
+    if field.type in (F.TYPE_INT32, F.TYPE_INT64, F.TYPE_UINT32, F.TYPE_UINT64, F.TYPE_SINT32, F.TYPE_SINT64):
+        bounds = _INT_RANGES.get(field.json_name)
+        try:
+            number = int(item) if not isinstance(item, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if bounds is not None and number is not None:
+            low, high = bounds
+            if number < low or (high is not None and number > high):
+                top = f"..{high}" if high is not None else " or more"
+                return at, f"must be {low}{top}, got {number}"
+    return None
 
 
 def load_world_text(text: str, source_name: str = "<world>", *, now: datetime | None = None) -> World:

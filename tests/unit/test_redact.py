@@ -285,3 +285,68 @@ def test_secret_never_survives_json_encoded() -> None:
         out = redact(encoded)
         assert json.dumps(secret)[1:-1] not in out, (text, out)
         assert redact_obj(json.loads(encoded))["textPayload"] == redact(text)
+
+
+# --- issue 15: shapes that leaked, and linear time ---------------------------------------
+
+LEAKED_SHAPES = [
+    ("postgresql://u:123#abc@host/db", "123#abc"),
+    ("postgresql://u:123/abc@host/db", "123/abc"),
+    ("postgresql://u:12?ab@host:5432/db", "12?ab"),
+    ("postgresql://u:my pass word@host/db", "my pass word"),
+    ("'postgresql://u:my pass@host/db'", "my pass"),
+    ("mysql -uroot -pS3cretPw -h 10.0.0.1 db", "S3cretPw"),
+    ("mysqldump --user=root -p'Quoted Pw' app", "Quoted Pw"),
+    ("sqlplus scott/tig3r@orcl", "tig3r"),
+    ("jdbc:oracle:thin:scott/Tiger9@//db.example.com:1521/svc", "Tiger9"),
+    ("socket mode xapp-1-A0123456789-1234567890123-abcdefabcdef", "xapp-1-A0123456789"),
+    ("key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY end", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+]
+
+
+@pytest.mark.parametrize(("text", "secret"), LEAKED_SHAPES)
+def test_issue15_shapes_masked(text: str, secret: str) -> None:
+    out = redact(text)
+    assert secret not in out and REDACTED in out
+    assert redact(out) == out
+
+
+@pytest.mark.parametrize("text", [
+    "image bitnami/postgresql@sha256:0123abcd",
+    "commit 3f786850e387550fdab836ed7e6dc881de23001b",
+    "gs://bucket/obj@x",
+    "https://host:8443/path?email=a@b.com",
+])
+def test_issue15_lookalikes_kept(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("DB_PW", "hunter2"), ("PGPASS", "hunter2"), ("MYSQL_ROOT_PW", "x9y8"),
+    ("DSN", "jdbc:oracle:thin:scott/tiger@//h:1521/s"),
+    ("DATABASE_URL", "postgresql://u:123/abc@host/db"),
+    ("DATABASE_URL", "postgresql://u:123#abc@host/db"),
+])
+def test_issue15_plaintext_secret_found(name: str, value: str) -> None:
+    assert secret_in_env(name, value)
+    assert redact_env(name, value) != value
+
+
+def test_pgpassfile_is_a_path_not_a_secret() -> None:
+    assert secret_in_env("PGPASSFILE", "/secrets/.pgpass") is None
+
+
+@pytest.mark.parametrize("unit", ["a", "a1", "a://b:", "a-", "x=a", "sk-", "@", "a b", "scott/"])
+def test_redaction_is_linear(unit: str) -> None:
+    import time
+
+    value = unit * (250_000 // len(unit))
+    start = time.perf_counter()
+    redact(value), redact_env("X", value), secret_in_env("X", value)
+    assert time.perf_counter() - start < 1.5
+
+
+def test_long_line_cut_at_a_space_leaves_no_half_secret() -> None:
+    line = "x " * 8190 + "postgresql://u:LongSecret@host/db" + " y" * 100
+    out = redact(line)
+    assert "LongSecret" not in out and "chars cut]" in out

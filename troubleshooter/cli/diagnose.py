@@ -16,6 +16,7 @@ from troubleshooter.cli.options import (
     target_options,
     troubleshooting,
 )
+from troubleshooter.errors import BadInput
 from troubleshooter.redact import redact_obj
 from troubleshooter.session import Session
 
@@ -33,13 +34,18 @@ FORMATS = ("text", "json", "markdown")
 def diagnose(target: TargetFlags, fmt: str, symptom: str | None, answers: dict[str, str],
              output: str | None, log_window: int | None) -> None:
     """Batch run of the decision graph, no prompts. Exit 0 healthy, 1 root causes, 4 unexplained or inconclusive."""
+    if output and not Path(output).resolve().parent.is_dir():
+        raise BadInput(f"--output {output!r}: no such directory {str(Path(output).parent)!r}")
     with troubleshooting(target, answers=answers) as engine:
         engine.diagnose(symptom=symptom, log_window_minutes=log_window)
     engine.require_readable()
     session = engine.session
     text = render(session, fmt)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"--output {output!r}: cannot write: {exc.strerror or exc}") from None
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -69,6 +69,18 @@ def _parse_answers(_ctx: click.Context, _param: click.Parameter, pairs: tuple[st
     return out
 
 
+def check_answers(graph: Any, answers: dict[str, str]) -> None:
+    """Every --answer names a question of the graph and one of its choices (before any call)."""
+    questions = {n.short: n for n in graph.of_kind("question")}
+    for question, choice in answers.items():
+        node = questions.get(question)
+        if node is None:
+            raise BadInput(f"--answer {question!r}: unknown question (known: {', '.join(sorted(questions))})")
+        if choice not in node.spec.choices:
+            raise BadInput(f"--answer {question}={choice!r}: unknown choice (known: "
+                           f"{', '.join(node.spec.choices)})")
+
+
 @contextlib.contextmanager
 def troubleshooting(flags: TargetFlags, *, answers: dict[str, str] | None = None,
                     read_only: bool = False) -> Iterator["Troubleshooting"]:
@@ -79,4 +91,5 @@ def troubleshooting(flags: TargetFlags, *, answers: dict[str, str] | None = None
 
     with Workspace.open(flags.world, env=os.environ) as workspace:
         target = workspace.target(flags.project, flags.region, flags.service, flags.job)
+        check_answers(workspace.graph, answers or {})
         yield Troubleshooting.begin(workspace, target, read_only=read_only, answers=answers)

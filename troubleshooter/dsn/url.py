@@ -35,12 +35,14 @@ def _engine_from_scheme(scheme: str) -> Engine | None:
 SCHEME_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*(?::[A-Za-z][A-Za-z0-9+.\-]*)*://")
 
 
-def _find_userinfo_at(rest: str, auth_end: int) -> int:
+def _find_userinfo_at(rest: str, auth_end: int, *, database_url: bool = False) -> int:
     """Index of the '@' ending user:password in rest, or -1.
 
     The last '@' before the first '/', '?' (or ';') is the normal case. Otherwise a later '@'
     still counts when the text before it reads as user:password (an unencoded '/', '?' in the
-    password), but not when it is host:port/... followed by an '@' in the path or query.
+    password), but not when it is host:port/... followed by an '@' in the path or query. In a
+    database URL a digit-first password (u:123/abc@host) is still a password: reading it as
+    port 123 and database 'abc@host/db' named a password fragment as the missing database.
     """
     at = rest.rfind("@", 0, auth_end)
     if at != -1:
@@ -51,7 +53,9 @@ def _find_userinfo_at(rest: str, auth_end: int) -> int:
     later = rest.find("@", auth_end)
     if later == -1 or any(c.isspace() for c in rest[:later]):
         return -1
-    if rest[colon + 1 : auth_end].isdigit() or "=" in rest[:later]:
+    if "=" in rest[:later]:
+        return -1
+    if rest[colon + 1 : auth_end].isdigit() and not database_url:
         return -1
     return later
 
@@ -66,7 +70,7 @@ def parse_url(value: str, notes: list[str]) -> ParsedDsn | None:
     rest = value[base:]
     stops = "/?;" if engine == "sqlserver" else "/?"
     auth_end = next((i for i, c in enumerate(rest) if c in stops), len(rest))
-    at = _find_userinfo_at(rest, auth_end)
+    at = _find_userinfo_at(rest, auth_end, database_url=engine is not None)
     user: str | None = None
     has_password = False
     pw_span = (0, 0)

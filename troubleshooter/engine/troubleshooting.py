@@ -211,6 +211,9 @@ class Troubleshooting:
         left = ", ".join(after.cause_ids) or "none"
         verification = (f"{cause} is gone; root causes left: {left}" if gone
                         else f"{cause} is still found: {next(c.summary for c in after.causes if c.id == cause)}")
+        if gone and outcome.not_serving:
+            # Written, but the revision that serves traffic does not carry it: not fixed yet.
+            gone, verification = False, f"{cause} is gone from the new revision, but {outcome.not_serving}"
         applied = self.record(plan, "applied", verified=gone, verification=verification)
         self.after_fix()
         return applied

@@ -45,6 +45,8 @@ class ApplyOutcome:
     resource: str = ""
     before: dict[str, Any] | None = field(default=None, repr=False)
     after: dict[str, Any] | None = field(default=None, repr=False)
+    # Why the change may not be live although it was written (traffic pinned to an old revision).
+    not_serving: str = ""
 
 
 @dataclass

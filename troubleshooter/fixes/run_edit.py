@@ -57,9 +57,29 @@ def update(gateway: Gateway, target: Target, edit: Edit, progress: Progress,
                 raise
             progress(f"{label} changed since it was read; re-reading and applying again")
             continue
-        what = "a new revision serves it" if target.kind == "service" else "its next executions use it"
-        return ApplyOutcome(True, f"updated {label} ({what})", attempt, target.resource_name, current, after)
+        # Judged on what was written: the new revision is named in none of its REVISION targets.
+        gap = serving_gap(wanted) if target.kind == "service" else ""
+        what = ("a new revision carries it" if gap else "a new revision serves it") if target.kind == "service" \
+            else "its next executions use it"
+        return ApplyOutcome(True, f"updated {label} ({what})", attempt, target.resource_name, current, after,
+                            not_serving=gap)
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def serving_gap(written: Resource) -> str:
+    """Why the revision an update creates may serve no traffic: the traffic written with the
+    update (kept as it was read) pins a share to a named revision, and the new revision is named
+    in none. Cloud Run then creates the new revision and routes it only the LATEST share
+    (Service.traffic: "If traffic is empty or not provided, defaults to 100% traffic to the
+    latest Ready Revision"; a REVISION target keeps its revision). Empty when LATEST takes all."""
+    old = [t for t in written.get("traffic") or []
+           if (t.get("percent") or 0) > 0 and t.get("type") == "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION"]
+    if not old:
+        return ""
+    shares = ", ".join(f"{t.get('revision')} {t.get('percent')}%" for t in old)
+    name = str(written.get("name") or "").rsplit("/", 1)[-1]
+    return (f"traffic is pinned to revision(s) {shares}, which do not carry the change; move it with "
+            f"`gcloud run services update-traffic {name} --to-latest` once the new revision is ready")
 
 
 # --------------------------------------------------------------------------- template edits
