@@ -21,7 +21,6 @@ from troubleshooter.tui import messages as m
 from troubleshooter.tui.launch import Launch
 from troubleshooter.tui.navigation import Navigator
 from troubleshooter.tui.palette import ActionsProvider
-from troubleshooter.tui.state import RunState
 from troubleshooter.tui.widgets.splash import Splash
 
 if TYPE_CHECKING:
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from troubleshooter.fixes.base import FixPlan
     from troubleshooter.graph import DecisionGraph
     from troubleshooter.model import Target
+    from troubleshooter.tui.state import RunState
 
 
 class TroubleshooterApp(Navigator, App[None]):
@@ -147,6 +147,9 @@ class TroubleshooterApp(Navigator, App[None]):
             return
         # Google's clients load with the engine, after the first paint.
         from troubleshooter.engine.troubleshooting import Troubleshooting
+        from troubleshooter.tui.state import (
+            RunState,  # the runner and probes: not before the first paint
+        )
 
         engine = Troubleshooting.begin(self.workspace, self.target, read_only=self.launch.read_only,
                                        scenario=self.launch.scenario or self.launch.world)

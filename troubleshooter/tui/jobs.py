@@ -1,4 +1,6 @@
-"""The blocking work the app runs in thread workers; each posts its results as messages."""
+"""The blocking work the app runs in thread workers; each posts its results as messages.
+
+What a job needs is imported when the job runs, in its worker: none of it is needed to paint."""
 
 from __future__ import annotations
 
@@ -7,14 +9,12 @@ from typing import TYPE_CHECKING, Callable
 
 from textual.message import Message
 
-from troubleshooter.engine.workspace import Workspace
 from troubleshooter.failures import ApiFailure
-from troubleshooter.runner import ProbeEvent
-from troubleshooter.scenarios import list_scenarios as listed
-from troubleshooter.scenarios import scenario_description, scenario_resolution
 from troubleshooter.tui import messages as m
 
 if TYPE_CHECKING:
+    from troubleshooter.engine.workspace import Workspace
+    from troubleshooter.runner import ProbeEvent
     from troubleshooter.engine.run import DiagnosisRun
     from troubleshooter.engine.troubleshooting import Troubleshooting
     from troubleshooter.fixes.base import FixPlan
@@ -43,6 +43,9 @@ def load_graph(post: Post) -> None:
 
 
 def list_scenarios(post: Post) -> None:
+    from troubleshooter.scenarios import list_scenarios as listed
+    from troubleshooter.scenarios import scenario_description, scenario_resolution
+
     infos = listed()
     post(m.ScenariosListed([(info, scenario_description(info.path)) for info in infos],
                            {info.name: scenario_resolution(info.path) for info in infos}))
@@ -57,6 +60,8 @@ def prepare_drill(post: Post, name: str, graph: "DecisionGraph | None" = None) -
 
 def open_workspace(post: Post, world: str | None, latency: float = 0.0, graph: "DecisionGraph | None" = None) -> None:
     """The sandbox on `world` (a scenario name or file) or Google Cloud; the graph unless given."""
+    from troubleshooter.engine.workspace import Workspace
+
     post(m.WorkspaceOpened(Workspace.open(world, env=os.environ, latency=latency, graph=graph), world))
 
 
@@ -89,7 +94,8 @@ def _short(name: str) -> str:
 
 def run_probes(post: Post, run: "DiagnosisRun", workspace: "Workspace") -> None:
     """Every probe at once; each start and finish is posted, and recorded on the event loop."""
-    def listener(event: ProbeEvent) -> None:
+
+    def listener(event: "ProbeEvent") -> None:
         if event.result is None:
             post(m.ProbeStarted(run, event.probe))
         else:

@@ -1,8 +1,8 @@
 """Which screen shows what: the app's navigation, in one place. Screens post intents
 (messages.py, "navigation intents"); these handlers push and pop the screens.
 
-The Markdown screens (help, learn, scenarios) are imported where they are first shown: the first
-paint (the splash) needs none of them, and Markdown costs about 250 ms of imports."""
+Screens are imported where they are first shown: the first paint (the splash) needs none of them,
+and with Textual's widgets they cost over 100 ms of imports."""
 
 from __future__ import annotations
 
@@ -12,14 +12,6 @@ from textual.binding import Binding
 
 from troubleshooter.errors import BadInput
 from troubleshooter.tui import messages as m
-from troubleshooter.tui.screens.causes import CausesScreen
-from troubleshooter.tui.screens.choose import ChooseValueModal
-from troubleshooter.tui.screens.confirm import ConfirmFixModal
-from troubleshooter.tui.screens.name_causes import NameCausesModal
-from troubleshooter.tui.screens.progress import FixProgressScreen
-from troubleshooter.tui.screens.symptom import SymptomList, SymptomScreen
-from troubleshooter.tui.screens.target import TargetScreen
-from troubleshooter.tui.screens.walk import WalkScreen
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -68,13 +60,19 @@ class Navigator:
         self.push_screen(_scenario_screen()(train=self.launch.train))
 
     def show_picker(self, values: dict[str, str | None]) -> None:
+        from troubleshooter.tui.screens.target import TargetScreen
+
         self.push_screen(TargetScreen(values))
 
     def show_symptoms(self) -> None:
+        from troubleshooter.tui.screens.symptom import SymptomScreen
+
         self.push_screen(SymptomScreen())
 
     @property
     def is_picking(self) -> bool:
+        from troubleshooter.tui.screens.target import TargetScreen
+
         return any(isinstance(s, TargetScreen) for s in self.screen_stack)
 
     @property
@@ -84,6 +82,9 @@ class Navigator:
 
     def confirm_fix(self, cause: str, title: str, plan: "FixPlan") -> None:
         """The confirmation modal for `plan` (exact command and change), then the progress screen."""
+        from troubleshooter.tui.screens.confirm import ConfirmFixModal
+        from troubleshooter.tui.screens.progress import FixProgressScreen
+
         if not plan.automatic:
             self.notify(f"{cause} still has no automatic fix: follow the manual steps",
                         title="Cannot apply", severity="warning")
@@ -102,13 +103,19 @@ class Navigator:
     # -- intents from the screens -----------------------------------------------------
 
     def on_walk_wanted(self, _message: m.WalkWanted) -> None:
+        from troubleshooter.tui.screens.walk import WalkScreen
+
         if not isinstance(self.screen, WalkScreen):
             self.push_screen(WalkScreen())
 
     def on_causes_wanted(self, _message: m.CausesWanted) -> None:
+        from troubleshooter.tui.screens.causes import CausesScreen
+
         self.push_screen(CausesScreen())
 
     def on_fix_choice_wanted(self, message: m.FixChoiceWanted) -> None:
+        from troubleshooter.tui.screens.choose import ChooseValueModal
+
         def chosen(value: str | None) -> None:
             if value:  # planned in a worker; the plan comes back to be confirmed (ChosenFixPlanned)
                 self.plan_with(message.cause, {message.key: value})
@@ -123,14 +130,17 @@ class Navigator:
 
     def show_drill(self, drill: Any) -> None:
         """A fresh try at `drill` (the incident first, no check run yet)."""
-        TrainScreen, DebriefScreen = _training_screens()
         from troubleshooter.training import Attempt
+
+        TrainScreen, DebriefScreen = _training_screens()
 
         while isinstance(self.screen, (TrainScreen, DebriefScreen)):
             self.pop_screen()
         self.push_screen(TrainScreen(drill, Attempt()))
 
     def on_naming_wanted(self, message: m.NamingWanted) -> None:
+        from troubleshooter.tui.screens.name_causes import NameCausesModal
+
         attempt = message.attempt
 
         def named(causes: list[str] | None) -> None:
@@ -141,8 +151,9 @@ class Navigator:
         self.push_screen(NameCausesModal(message.drill.catalog, attempt.named), named)
 
     def on_debrief_wanted(self, message: m.DebriefWanted) -> None:
-        TrainScreen, DebriefScreen = _training_screens()
         from troubleshooter.training import Progress, debrief
+
+        TrainScreen, DebriefScreen = _training_screens()
 
         result = debrief(message.drill, message.attempt)
         progress = Progress()
@@ -168,8 +179,14 @@ class Navigator:
     # -- global actions that open a screen ---------------------------------------------
 
     def action_help(self) -> None:
-        TrainScreen, DebriefScreen = _training_screens()
+        from troubleshooter.tui.screens.causes import CausesScreen
+        from troubleshooter.tui.screens.name_causes import NameCausesModal
+        from troubleshooter.tui.screens.symptom import SymptomList, SymptomScreen
+        from troubleshooter.tui.screens.walk import WalkScreen
+
         from troubleshooter.tui.screens.help import HelpScreen
+
+        TrainScreen, DebriefScreen = _training_screens()
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen([
