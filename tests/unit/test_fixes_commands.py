@@ -7,6 +7,7 @@ import copy
 from troubleshooter.fixes import iam, run_edit
 from troubleshooter.fixes.base import diff, redacted_change
 from troubleshooter.remedies import commands as cmd
+from troubleshooter.remedies.contracts import corrected_value
 
 CN = "acme-prod:us-central1:orders-db"
 
@@ -53,11 +54,11 @@ def test_attach_keeps_other_volumes_and_mounts_and_reuses_the_cloudsql_volume() 
     assert run_edit.edited(after, run_edit.attach("service", CN)) == after
 
 
-def test_fixed_value_corrects_only_the_name() -> None:
-    assert run_edit.fixed_value(CN + "\r", CN + "\r", CN) == CN
-    assert run_edit.fixed_value("", "", CN) == CN
+def test_corrected_value_corrects_only_the_name() -> None:
+    assert corrected_value(CN + "\r", CN + "\r", CN) == CN
+    assert corrected_value("", "", CN) == CN
     dsn = "host=/cloudsql/acme-prod:us-central1-a:orders-db dbname=orders-db"
-    assert run_edit.fixed_value(dsn, "acme-prod:us-central1-a:orders-db", CN) == (
+    assert corrected_value(dsn, "acme-prod:us-central1-a:orders-db", CN) == (
         f"host=/cloudsql/{CN} dbname=orders-db")
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable
 
-from troubleshooter.facts.names import clean
 from troubleshooter.failures import ApiFailure
 from troubleshooter.fixes.base import MAX_ATTEMPTS, ApplyOutcome, Progress, Refused
 from troubleshooter.gateway import Gateway
 from troubleshooter.model import Target
+from troubleshooter.remedies.contracts import corrected_value
 
 Resource = dict[str, Any]
 Edit = Callable[[Resource], None]      # changes a deep copy of the resource in place
@@ -184,21 +184,9 @@ def replace_env(kind: str, variable: str, bad: str, exact: str) -> Edit:
                 if entry.get("name") != variable or "valueSource" in entry:
                     continue
                 value = entry.get("value", "")
-                entry["value"] = fixed_value(value, bad, exact)
+                entry["value"] = corrected_value(value, bad, exact)
 
     return edit
-
-
-def fixed_value(value: str, bad: str, exact: str) -> str:
-    """What an env value becomes when its connection name `bad` is corrected to `exact`."""
-    cleaned = clean(value)
-    if value == bad or not cleaned or cleaned == clean(bad):
-        return exact  # the variable holds the name itself
-    if bad and f"/cloudsql/{bad}" in value:
-        return value.replace(f"/cloudsql/{bad}", f"/cloudsql/{exact}")
-    if bad and value.count(bad) == 1:
-        return value.replace(bad, exact)
-    return value  # cannot tell which part is the name: the planner falls back to manual steps
 
 
 def set_vpc(kind: str, network: str | None, subnet: str | None, egress: str) -> Edit:
