@@ -623,7 +623,6 @@ _WELL_KNOWN = "google.protobuf."
 
 
 def _strict_problem(desc: Any, data: Any, path: JsonPath) -> tuple[JsonPath, str] | None:
-    from google.protobuf.descriptor import FieldDescriptor as F
 
     if not isinstance(data, dict):
         return path, f"expected a mapping ({desc.name}), got {type(data).__name__}"

@@ -16,7 +16,7 @@ only where the app's way of connecting (facts/method.py) makes them possible.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from troubleshooter.checks.base import Check
 from troubleshooter.checks.params import base_params, instance_params
@@ -27,7 +27,7 @@ from troubleshooter.facts.method import connect_method
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, CRM_API, DBUSERS, IAM, LOGS, RUN_CONFIG, SQL, SQL_API
 from troubleshooter.facts.workload import run_ev
-from troubleshooter.model import CheckResult, Evidence, LogMatch
+from troubleshooter.model import CheckResult, Evidence, InstanceRef, LogMatch
 
 # --------------------------------------------------------------------------- log helpers
 
@@ -241,66 +241,57 @@ def _iam_user_name(sa: str, engine: str | None) -> str:
     return sa.split("@", 1)[0] if engine == "mysql" else sa.removesuffix(_SA_SUFFIX)
 
 
-def iam_db_user_missing(obs: Facts) -> CheckResult:
+def _each_iam_login(obs: Facts, judge: Callable[[Any, str, InstanceRef], CheckResult]) -> CheckResult:
+    """Judge each instance the app logs in to with IAM database authentication (skipped otherwise)."""
     method, skip = _iam_skip(obs)
     if skip is not None:
         return skip
     run = obs.run
     if run is None or not obs.refs:
         return CheckResult.skipped("No instance to log in to.")
-    sa = run.service_account
-    results = []
-    for ref in obs.refs:
+    return combine([judge(method, run.service_account, ref) for ref in obs.refs])
+
+
+def iam_db_user_missing(obs: Facts) -> CheckResult:
+    def judge(method: Any, sa: str, ref: InstanceRef) -> CheckResult:
         users = obs.users(ref.key)
         inst = obs.instance(ref)
         if users is None:
-            results.append(CheckResult.uncertain(
-                f"Cannot list the users of {ref.key}: {obs.reason(FactKey.users(ref.project, ref.instance))}."))
-            continue
+            return CheckResult.uncertain(
+                f"Cannot list the users of {ref.key}: {obs.reason(FactKey.users(ref.project, ref.instance))}.")
         want = _iam_user_name(sa, inst.engine if inst else None)
         names = [str(u.get("name")) for u in users]
         ev = Evidence(DBUSERS, "users[].name", names, SQL_API, ref.key)
         if any(u.get("name") == want and u.get("type") in _IAM_TYPES for u in users):
-            results.append(CheckResult.ok(f"{want} is an IAM service-account user of {ref.key}.", ev))
-            continue
-        results.append(failed(
+            return CheckResult.ok(f"{want} is an IAM service-account user of {ref.key}.", ev)
+        return failed(
             f"The app logs in with IAM database authentication ({method.iam_why}), but {ref.key} has "
             f"no CLOUD_IAM_SERVICE_ACCOUNT user {want!r} for the runtime service account {sa}.",
             [ev], {**base_params(obs), **instance_params(inst, ref), "service_account": sa, "iam_user": want},
             [(f"IAM user {want}", "exists (type CLOUD_IAM_SERVICE_ACCOUNT)", "missing")],
-        ))
-    return combine(results)
+        )
+
+    return _each_iam_login(obs, judge)
 
 
 def missing_cloudsql_instance_user_role(obs: Facts) -> CheckResult:
-    method, skip = _iam_skip(obs)
-    if skip is not None:
-        return skip
-    run = obs.run
-    if run is None or not obs.refs:
-        return CheckResult.skipped("No instance to log in to.")
-    sa = run.service_account
-    results = []
-    for ref in obs.refs:
+    def judge(method: Any, sa: str, ref: InstanceRef) -> CheckResult:
         policy = obs.policy(ref.project)
         if policy is None:
-            results.append(CheckResult.uncertain(
+            return CheckResult.uncertain(
                 f"Cannot tell whether {sa} may log in to {ref.key}: the IAM policy of {ref.project} could "
-                f"not be read ({obs.reason(FactKey.iam(ref.project))})."))
-            continue
+                f"not be read ({obs.reason(FactKey.iam(ref.project))}).")
         verdicts = [(g, g.applies(ref.project, ref.instance)) for g in policy.grants(sa, INSTANCE_USER_ROLES)]
         grants = [g for g, v in verdicts if v.holds]
         if grants:
-            results.append(CheckResult.ok(f"{sa} holds {grants[0].role} in {ref.project}."))
-            continue
+            return CheckResult.ok(f"{sa} holds {grants[0].role} in {ref.project}.")
         unknown_grant = next(((g, v) for g, v in verdicts if v.holds is None), None)
         if unknown_grant is not None:  # a condition the tool cannot evaluate: say so, never guess
             g, v = unknown_grant
-            results.append(CheckResult.uncertain(
+            return CheckResult.uncertain(
                 f"{sa} holds {g.role} in {ref.project} only under the condition {g.expression!r}, and "
-                f"{v.why}, so whether it may log in to {ref.key} is unknown."))
-            continue
-        results.append(failed(
+                f"{v.why}, so whether it may log in to {ref.key} is unknown.")
+        return failed(
             f"The app logs in with IAM database authentication ({method.iam_why}), but {sa} has no "
             f"roles/cloudsql.instanceUser (cloudsql.instances.login) in project {ref.project}: not "
             "granted at project level; it may still come from a folder, organization or group.",
@@ -309,8 +300,9 @@ def missing_cloudsql_instance_user_role(obs: Facts) -> CheckResult:
             {**base_params(obs), **instance_params(obs.instance(ref), ref), "service_account": sa,
              "role": "roles/cloudsql.instanceUser", "instance_project": ref.project},
             [(f"roles/cloudsql.instanceUser for {sa}", "granted", "not granted at project level")],
-        ))
-    return combine(results)
+        )
+
+    return _each_iam_login(obs, judge)
 
 
 def _flag_name(engine: str | None) -> str:
