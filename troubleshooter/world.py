@@ -188,6 +188,15 @@ def _check_instance_key(value: dict[str, list[Resource]]) -> dict[str, list[Reso
     return value
 
 
+def _as_parent(value: Any) -> Any:
+    if isinstance(value, dict):
+        kind, ident = value.get("type"), _as_str(value.get("id"))
+        if kind not in ("organization", "folder") or not isinstance(ident, str) or not ident.isdigit():
+            raise ValueError("parent must be {'type': 'organization'|'folder', 'id': '<digits>'}")
+        return f"{kind}s/{ident}"
+    return value
+
+
 def _as_str(value: Any) -> Any:
     # Project numbers are often written unquoted; the APIs always return them as strings.
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
@@ -226,7 +235,9 @@ class ProjectSpec(_Model):
     enabled_services: list[str] | None = None
     iam_policy: dict[str, Any] = Field(default_factory=dict)
     display_name: str | None = None
-    parent: str | None = None
+    # "organizations/123" | "folders/456" as Resource Manager v3 prints it, or the spec's
+    # {"type": "organization"|"folder", "id": "123"}: normalised to the v3 string.
+    parent: Annotated[str | None, BeforeValidator(_as_parent)] = None
     state: str | None = None
 
     @field_validator("project_number")
@@ -342,6 +353,16 @@ class World(_Model):
         default_factory=dict
     )
     log_entries: list[LogEntryDict] = Field(default_factory=list)
+    # More of a project (second edition), each in its API's REST JSON shape (world-format.md).
+    secrets: list[Resource] = Field(default_factory=list)            # Secret Manager v1 (+ versions, iamPolicy)
+    networks: list[Resource] = Field(default_factory=list)           # Compute v1 Network
+    subnetworks: list[Resource] = Field(default_factory=list)        # Compute v1 Subnetwork
+    routers: list[Resource] = Field(default_factory=list)            # Compute v1 Router (nats[])
+    firewalls: list[Resource] = Field(default_factory=list)          # Compute v1 Firewall
+    vpc_connectors: list[Resource] = Field(default_factory=list)     # Serverless VPC Access v1 Connector
+    sql_operations: Annotated[dict[str, list[Resource]], AfterValidator(_check_instance_key)] = Field(
+        default_factory=dict
+    )                                                                # Cloud SQL Admin Operation per P:I
     faults: list[Fault] = Field(default_factory=list)
     expect: Expect | None = None
     resolution: Resolution | None = None   # optional: what the story leaves out (the cause, the fix)
@@ -553,7 +574,8 @@ def world_from_data(
     moment = now or datetime.now(timezone.utc)
     resolved = dict(data)
     notes = _convert_v1(resolved)
-    for key in ("services", "revisions", "jobs", "executions", "instances", "logEntries"):
+    for key in ("services", "revisions", "jobs", "executions", "instances", "logEntries", "secrets",
+                "vpcConnectors", "sqlOperations"):
         if key in resolved:
             try:
                 resolved[key] = resolve_relative_times(resolved[key], moment, (key,))
