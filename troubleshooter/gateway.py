@@ -715,3 +715,38 @@ class Gateway:
             if not token:
                 break
         return entries[:max_results]
+
+    # ---- Cloud Asset Inventory v1 (scan: folder and organization scope) ---------------
+
+    def search_all_resources(self, scope: str, asset_types: list[str], query: str = "") -> list[dict[str, Any]]:
+        """`searchAllResources` under `scope` (`organizations/N`, `folders/N`, `projects/P`): every
+        ResourceSearchResult of `asset_types`, every page (500 a page, the API's cap).
+        Permission: `cloudasset.assets.searchAllResources` on the scope."""
+
+        def make() -> Any:
+            from google.cloud import asset_v1
+
+            return self._rest_client("cloudasset", asset_v1.AssetServiceClient)
+
+        c = self._client("cloudasset", make)
+        return self._listed("cloudasset", "SearchAllResources", scope, c.search_all_resources,
+                            request={"scope": scope, "asset_types": list(asset_types), "query": query,
+                                     "page_size": 500})
+
+    # ---- Cloud Run Admin v2: region-wide lists (scan) ---------------------------------
+
+    def list_revisions(self, parent: str) -> list[dict[str, Any]]:
+        """Revisions under `parent`; `projects/P/locations/R/services/-` lists those of every
+        service in the region (run_v2 ListRevisionsRequest: 'To list all Revisions across
+        Services, use "-" instead of Service name')."""
+        c = self._run("revisions")
+        return self._listed("run", "ListRevisions", parent, c.list_revisions,
+                            request={"parent": parent, "page_size": 1000})
+
+    def list_region_executions(self, project: str, region: str) -> list[dict[str, Any]]:
+        """Executions of every job in the region (run_v2 ListExecutionsRequest: 'To list all
+        Executions across Jobs, use "-" instead of Job name')."""
+        parent = f"projects/{project}/locations/{region}/jobs/-"
+        c = self._run("executions")
+        return self._listed("run", "ListExecutions", parent, c.list_executions,
+                            request={"parent": parent, "page_size": 1000})

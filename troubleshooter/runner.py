@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -36,19 +37,24 @@ def run_probes(
     log_window_minutes: int = 60,
     listener: Listener | None = None,
     obs: Observations | None = None,
+    fetcher: Fetcher | None = None,
 ) -> tuple[Observations, dict[str, ProbeResult]]:
-    """Run every probe in its own thread; fetches go through one shared, memoised pool."""
+    """Run every probe in its own thread; fetches go through one shared, memoised pool (or
+    `fetcher`, when the reads are shared wider than this run: a scan's, engine/fleet.py)."""
     probes = list(probes)
     obs = obs or Observations(target)
     done = {p.id: threading.Event() for p in probes}
     results: dict[str, ProbeResult] = {}
     notify = listener or (lambda _e: None)
-    with ThreadPoolExecutor(max_workers=32, thread_name_prefix="fetch") as fetch_pool:
+    with contextlib.ExitStack() as stack:
+        if fetcher is None:
+            fetch_pool = stack.enter_context(ThreadPoolExecutor(max_workers=32, thread_name_prefix="fetch"))
+            fetcher = Fetcher(fetch_pool)
         ctx = ProbeContext(
             target=target,
             gateway=gateway,
             obs=obs,
-            fetch=Fetcher(fetch_pool),
+            fetch=fetcher,
             signatures=signatures or {},
             log_window_minutes=log_window_minutes,
             done=done,
