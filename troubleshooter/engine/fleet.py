@@ -426,3 +426,11 @@ def scan(
     timings["cpuS"] = time.process_time() - cpu
     regions = {r for _, r in where} | ({scope.region} if scope.region else set())
     return Scan(scope, sorted(regions), worst_first(diagnoses), errors, calls() - before, timings)
+
+
+def scan_workspace(workspace: Any, scope: Scope, *, progress: Progress | None = None) -> Scan:
+    """`scan` on an open Workspace; `apiCalls` from the sandbox's call record when there is one
+    (every call it served, each page included), else from the gateway's count."""
+    sandbox = workspace.sandbox
+    counter = (lambda: sandbox.call_count) if sandbox is not None else (lambda: workspace.gateway.stats.total)
+    return scan(scope, workspace.gateway, workspace.graph, progress=progress, api_calls=counter)
