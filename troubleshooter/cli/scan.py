@@ -7,60 +7,20 @@ import contextlib
 import io
 import json
 import os
-import re
 import sys
 from typing import TYPE_CHECKING, Callable, Iterator
 
 import click
 
-from troubleshooter.errors import BadInput, CloudUnreachable
+from troubleshooter.errors import CloudUnreachable
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Diagnosis
-    from troubleshooter.engine.fleet import Scan, Scope
+    from troubleshooter.engine.fleet import Scan
 
 FORMATS = ("text", "json", "markdown")
 # cli.md: the worst verdict decides, as `diagnose` exits for one target.
 EXIT_BY_VERDICT = {"healthy": 0, "root-causes": 1, "unexplained": 4, "inconclusive": 4}
-_NUMBER = re.compile(r"^(?:folders/|organizations/)?(\d{1,20})$")
-_PROJECT = re.compile(r"^[a-z0-9][a-z0-9.:-]{0,99}$")
-_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-
-def resolve_scope(project: str | None, folder: str | None, organization: str | None, region: str | None,
-                  all_regions: bool, *, fallback_project: str | None = None,
-                  fallback_region: str | None = None) -> "Scope":
-    """The scope the flags name (BadInput, before any call, when they do not name one)."""
-    from troubleshooter.engine.fleet import Scope
-    from troubleshooter.target import defaults
-
-    given = [(k, v) for k, v in (("project", project), ("folder", folder), ("organization", organization)) if v]
-    if len(given) > 1:
-        raise BadInput(f"--{given[0][0]} and --{given[1][0]}: give one scope (--project, --folder or --organization)")
-    if region and all_regions:
-        raise BadInput("--region and --all-regions: give one")
-    if region and not _REGION.match(region):
-        raise BadInput(f"--region {region!r}: not a region name (e.g. europe-west1)")
-    env = defaults()
-    if given and given[0][0] != "project":
-        kind, value = given[0]
-        m = _NUMBER.match(value.strip())
-        if m is None:
-            raise BadInput(f"--{kind} {value!r}: expected the {kind}'s number (e.g. 123456789012)")
-        return Scope(kind, m.group(1), region)
-    pid = project or fallback_project or env.get("project")
-    if not pid:
-        raise BadInput("no scope: give --project, --folder or --organization (or set CLOUDSDK_CORE_PROJECT)")
-    if not _PROJECT.match(pid):
-        raise BadInput(f"--project {pid!r}: not a project id")
-    if all_regions:
-        return Scope("project", pid, None)
-    where = region or fallback_region or env.get("region")
-    if not where:
-        raise BadInput("--region R or --all-regions: a project scan needs one (or set CLOUDSDK_RUN_REGION)")
-    return Scope("project", pid, where)
-
-
 @contextlib.contextmanager
 def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on stderr while targets are decided (only on a terminal)."""
@@ -91,7 +51,7 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 def scan(project: str | None, folder: str | None, organization: str | None, region: str | None,
          all_regions: bool, fmt: str, world: str | None) -> None:
     """Every Cloud Run service and job in scope, one verdict each, worst first. Exit: the worst verdict."""
-    from troubleshooter.engine.fleet import scan_workspace
+    from troubleshooter.engine.fleet import resolve_scope, scan_workspace
     from troubleshooter.engine.workspace import Workspace
     from troubleshooter.failures import ApiFailure
 

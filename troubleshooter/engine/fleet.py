@@ -25,6 +25,7 @@ fails fails every target that needed it the way it fails one run alone: the targ
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,6 +35,7 @@ from typing import Any, Callable, Hashable, Iterable, Mapping, TypeVar
 
 from troubleshooter.diagnosis import Diagnosis, default_log_window
 from troubleshooter.engine.run import DiagnosisRun
+from troubleshooter.errors import BadInput
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.failures import ApiFailure
 from troubleshooter.gateway import Gateway
@@ -41,6 +43,7 @@ from troubleshooter.graph import DecisionGraph
 from troubleshooter.model import Target
 from troubleshooter.probes.base import Fetcher
 from troubleshooter.probes.service_usage import SQLADMIN
+from troubleshooter.target import defaults
 
 T = TypeVar("T")
 
@@ -134,6 +137,43 @@ def worst_first(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
     """Root causes first (most causes first), then unexplained, inconclusive, healthy; then by name."""
     return sorted(diagnoses, key=lambda d: (VERDICTS.index(d.verdict), -len(d.causes),
                                             d.target.project, d.target.region, d.target.kind, d.target.name))
+
+
+_NUMBER = re.compile(r"^(?:folders/|organizations/)?(\d{1,20})$")
+_PROJECT = re.compile(r"^[a-z0-9][a-z0-9.:-]{0,99}$")
+_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def resolve_scope(project: str | None, folder: str | None, organization: str | None, region: str | None,
+                  all_regions: bool, *, fallback_project: str | None = None,
+                  fallback_region: str | None = None) -> Scope:
+    """The scope the flags name (BadInput, before any call, when they do not name one)."""
+    given = [(k, v) for k, v in (("project", project), ("folder", folder), ("organization", organization)) if v]
+    if len(given) > 1:
+        raise BadInput(f"--{given[0][0]} and --{given[1][0]}: give one scope (--project, --folder or --organization)")
+    if region and all_regions:
+        raise BadInput("--region and --all-regions: give one")
+    if region and not _REGION.match(region):
+        raise BadInput(f"--region {region!r}: not a region name (e.g. europe-west1)")
+    env = defaults()
+    if given and given[0][0] != "project":
+        kind, value = given[0]
+        m = _NUMBER.match(value.strip())
+        if m is None:
+            raise BadInput(f"--{kind} {value!r}: expected the {kind}'s number (e.g. 123456789012)")
+        return Scope(kind, m.group(1), region)
+    pid = project or fallback_project or env.get("project")
+    if not pid:
+        raise BadInput("no scope: give --project, --folder or --organization (or set CLOUDSDK_CORE_PROJECT)")
+    if not _PROJECT.match(pid):
+        raise BadInput(f"--project {pid!r}: not a project id")
+    if all_regions:
+        return Scope("project", pid, None)
+    where = region or fallback_region or env.get("region")
+    if not where:
+        raise BadInput("--region R or --all-regions: a project scan needs one (or set CLOUDSDK_RUN_REGION)")
+    return Scope("project", pid, where)
+
 
 
 # --------------------------------------------------------------------------- shared reads
