@@ -223,3 +223,32 @@ def test_scan_json_of_a_scan_object_round_trips(org400: Any) -> None:
     doc = json.loads(json.dumps(result.to_json()))
     assert isinstance(result, Scan)
     assert ScanOut.model_validate(doc).model_dump(by_alias=True)["summary"] == doc["summary"]
+
+
+def test_mcp_scan_tool_returns_the_scan_schema(tmp_path: Path) -> None:
+    import anyio
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    data, plants = fleet_world(16)
+    path = tmp_path / "fleet.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+    async def run() -> tuple[dict[str, Any], Any, dict[str, Any]]:
+        params = StdioServerParameters(command=sys.executable, args=["-m", "troubleshooter", "mcp", "--world", str(path)],
+                                       env=ENV)
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = {t.name: t for t in (await session.list_tools()).tools}
+                result = await session.call_tool("scan", {"organization": ORGANIZATION})
+                assert not result.is_error, result.content
+                bad = await session.call_tool("scan", {"folder": "abc"})
+                assert bad.is_error and "folder's number" in bad.content[0].text
+                return tools["scan"].output_schema, result.structured_content, {}
+
+    schema, doc, _ = anyio.run(run)
+    assert schema is not None and doc is not None
+    jsonschema.validate(doc, schema)
+    jsonschema.validate(doc, schema_for("scan"))
+    assert len(doc["targets"]) == 16 and doc["summary"]["root-causes"] == sum(1 for p in plants.values() if p.causes)
