@@ -38,9 +38,14 @@ def run_probes(
     listener: Listener | None = None,
     obs: Observations | None = None,
     fetcher: Fetcher | None = None,
+    sequential: bool = False,
 ) -> tuple[Observations, dict[str, ProbeResult]]:
     """Run every probe in its own thread; fetches go through one shared, memoised pool (or
-    `fetcher`, when the reads are shared wider than this run: a scan's, engine/fleet.py)."""
+    `fetcher`, when the reads are shared wider than this run: a scan's, engine/fleet.py).
+
+    `sequential` runs them one after another in the calling thread, in the given order, which
+    must then put every probe after those it waits for (ALL_PROBES does): for a scan, whose
+    reads are shared and mostly made already, nine threads per target cost more than they save."""
     probes = list(probes)
     obs = obs or Observations(target)
     done = {p.id: threading.Event() for p in probes}
@@ -77,7 +82,16 @@ def run_probes(
             done[probe.id].set()
             notify(ProbeEvent(probe.id, result))
 
-        with ThreadPoolExecutor(max_workers=max(1, len(probes)), thread_name_prefix="probe") as pool:
-            list(pool.map(run_one, probes))
+        if sequential:
+            seen: set[str] = set()
+            for probe in probes:
+                missing = [n for n in probe.needs if n not in seen]
+                if missing:
+                    raise ValueError(f"probe {probe.id} runs before {', '.join(missing)}, which it needs")
+                run_one(probe)
+                seen.add(probe.id)
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, len(probes)), thread_name_prefix="probe") as pool:
+                list(pool.map(run_one, probes))
     ordered = {p.id: results[p.id] for p in probes}
     return obs, ordered

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Hashable, Iterable, Mapping, TypeVar
 
 from troubleshooter.diagnosis import Diagnosis, default_log_window
+from troubleshooter.dsn.connections import app_connections
 from troubleshooter.engine.run import DiagnosisRun
 from troubleshooter.errors import BadInput
 from troubleshooter.facts.keys import FactKey
@@ -41,7 +42,9 @@ from troubleshooter.failures import ApiFailure
 from troubleshooter.gateway import Gateway
 from troubleshooter.graph import DecisionGraph
 from troubleshooter.model import Target
+from troubleshooter.probes.app_settings import instance_refs
 from troubleshooter.probes.base import Fetcher
+from troubleshooter.probes.common import attached_names, merged_env
 from troubleshooter.probes.service_usage import SQLADMIN
 from troubleshooter.target import defaults
 
@@ -258,6 +261,19 @@ class SharedReads:
         self.get(FactKey.listing(project), lambda: gw.list_instances(project))
         self.get(FactKey.usage(project, SQLADMIN), lambda: gw.get_service_state(project, SQLADMIN))
 
+    def instance_details(self, project: str, instance: str) -> None:
+        """Start `databases.list` and `users.list` of an instance some target names, as soon as its
+        project's instance list shows it exists (a missing one is the probes' 404, never listed)."""
+        gw = self.gateway
+        listing = self.get(FactKey.listing(project), lambda: gw.list_instances(project))
+
+        def listed(fut: Future[Any]) -> None:
+            if fut.exception() is None and any(i.get("name") == instance for i in fut.result() or ()):
+                self.get(FactKey.databases(project, instance), lambda: gw.list_databases(project, instance))
+                self.get(FactKey.users(project, instance), lambda: gw.list_users(project, instance))
+
+        listing.add_done_callback(listed)
+
     def services(self, project: str, region: str) -> Future[list[dict[str, Any]]]:
         return self.get(("services", project, region), lambda: self.gateway.list_services(project, region))
 
@@ -387,6 +403,20 @@ def _inventory(gateway: Gateway, scope: Scope) -> tuple[dict[tuple[str, str], se
     return where, instance_projects, named
 
 
+def _named_instances(targets: Iterable[tuple[Target, Future[dict[str, Any]]]]) -> set[tuple[str, str]]:
+    """(project, instance) of every instance a listed template attaches or its env names, split
+    as the `app-settings` probe splits them."""
+    out: set[tuple[str, str]] = set()
+    for target, fut in targets:
+        if fut.exception() is not None:
+            continue
+        outer = fut.result().get("template") or {}
+        template = (outer.get("template") or {}) if target.kind == "job" else outer
+        app = app_connections(list(merged_env(template)))
+        out.update((r.project, r.instance) for r in instance_refs(attached_names(template), app, target.project))
+    return out
+
+
 def _short(name: str) -> str:
     return name.rsplit("/", 1)[-1]
 
@@ -440,6 +470,10 @@ def scan(
                     t = Target(project, region, job=name) if kind == "job" else Target(project, region, service=name)
                     targets.append((t, _resolved(item)))
         timings["listedS"] = time.perf_counter() - clock
+        # The instances the templates name: their databases and users are read now, all at once,
+        # rather than when the first target naming each gets to them.
+        for project, instance in sorted(_named_instances(targets)):
+            shared.instance_details(project, instance)
 
         decide_wall, decide_cpu = time.perf_counter(), time.process_time()
         done_count = [0]
@@ -448,7 +482,7 @@ def scan(
         def decide(item: tuple[Target, Future[dict[str, Any]]]) -> Diagnosis:
             target, resource = item
             run = DiagnosisRun.start(target, graph)
-            run.execute(gateway, fetcher=TargetFetcher(shared, target, resource))
+            run.execute(gateway, fetcher=TargetFetcher(shared, target, resource), sequential=True)
             found = run.conclude()
             if progress is not None:
                 with lock:
