@@ -199,3 +199,10 @@ def _logs(plant: Plant, pid: str, region: str, name: str, n: int) -> list[dict[s
              "severity": "DEFAULT", "timestamp": f"-{1 + k}m", "receiveTimestamp": f"-{1 + k}m",
              "insertId": hashlib.sha1(f"{name}|{k}|{n}".encode()).hexdigest()[:24], "textPayload": text}
             for k in range(2)]
+
+
+if __name__ == "__main__":  # python -m troubleshooter.scenarios.fleet N > fleet.json
+    import json
+    import sys
+
+    print(json.dumps(fleet_world(int(sys.argv[1]) if len(sys.argv) > 1 else 12)[0], indent=1))
