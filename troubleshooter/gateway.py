@@ -462,20 +462,21 @@ class Gateway:
         c = self._run("services")
         return message_to_dict(self._remember(name, self.call("run", "GetService", name, c.get_service, name=name)))
 
-    def list_services(self, project: str, region: str) -> list[dict[str, Any]]:
+    def list_services(self, project: str, region: str, *, page_size: int = 0) -> list[dict[str, Any]]:
         parent = f"projects/{project}/locations/{region}"
         c = self._run("services")
-        return self._listed("run", "ListServices", parent, c.list_services, parent=parent)
+        return self._listed("run", "ListServices", parent, c.list_services,
+                            request={"parent": parent, "page_size": page_size})
 
     def get_job(self, project: str, region: str, job: str) -> dict[str, Any]:
         name = f"projects/{project}/locations/{region}/jobs/{job}"
         c = self._run("jobs")
         return message_to_dict(self._remember(name, self.call("run", "GetJob", name, c.get_job, name=name)))
 
-    def list_jobs(self, project: str, region: str) -> list[dict[str, Any]]:
+    def list_jobs(self, project: str, region: str, *, page_size: int = 0) -> list[dict[str, Any]]:
         parent = f"projects/{project}/locations/{region}"
         c = self._run("jobs")
-        return self._listed("run", "ListJobs", parent, c.list_jobs, parent=parent)
+        return self._listed("run", "ListJobs", parent, c.list_jobs, request={"parent": parent, "page_size": page_size})
 
     def get_revision(self, name: str) -> dict[str, Any]:
         c = self._run("revisions")

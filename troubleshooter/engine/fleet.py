@@ -58,6 +58,7 @@ VERDICTS = ("root-causes", "unexplained", "inconclusive", "healthy")   # worst f
 _PER_TARGET_LOG_ENTRIES = 500          # what one `diagnose` reads (Gateway.list_log_entries)
 _REGION_LOG_ENTRIES = 100_000          # pages of 1,000: calls grow with log volume, not targets
 _TARGETS_AT_ONCE = 8
+_PAGE = 1000                           # Run lists: a region's services in one page where the API allows
 Progress = Callable[[int, int], None]
 
 
@@ -120,7 +121,7 @@ class Scan:
     def target_json(self, d: Diagnosis) -> dict[str, Any]:
         """cli.md: the diagnose object without `path` and `probes`."""
         out = d.to_json()
-        for key in ("path", "probes", "symptoms", "status"):
+        for key in ("path", "probes"):
             out.pop(key, None)
         return out
 
@@ -271,14 +272,17 @@ class SharedReads:
             if fut.exception() is None and any(i.get("name") == instance for i in fut.result() or ()):
                 self.get(FactKey.databases(project, instance), lambda: gw.list_databases(project, instance))
                 self.get(FactKey.users(project, instance), lambda: gw.list_users(project, instance))
+            else:  # not listed (or no list): its own read says why, a 404 being the fact
+                self.get(FactKey.instance(project, instance), lambda: gw.get_instance(project, instance))
 
         listing.add_done_callback(listed)
 
     def services(self, project: str, region: str) -> Future[list[dict[str, Any]]]:
-        return self.get(("services", project, region), lambda: self.gateway.list_services(project, region))
+        return self.get(("services", project, region),
+                        lambda: self.gateway.list_services(project, region, page_size=_PAGE))
 
     def jobs(self, project: str, region: str) -> Future[list[dict[str, Any]]]:
-        return self.get(("jobs", project, region), lambda: self.gateway.list_jobs(project, region))
+        return self.get(("jobs", project, region), lambda: self.gateway.list_jobs(project, region, page_size=_PAGE))
 
     def revisions(self, project: str, region: str) -> Future[dict[tuple[str, str], dict[str, Any]]]:
         parent = f"projects/{project}/locations/{region}/services/-"
@@ -386,7 +390,11 @@ def _inventory(gateway: Gateway, scope: Scope) -> tuple[dict[tuple[str, str], se
     if scope.kind == "project" and scope.region:
         return {(scope.id, scope.region): {"service", "job"}}, set(), {}
     query = f"location:{scope.region}" if scope.region else ""
-    found = gateway.search_all_resources(scope.name, list(ASSET_TYPES), query)   # raises ApiFailure
+    # One search per asset type, side by side: their pages (500 results each) follow one another
+    # only within a type.
+    with ThreadPoolExecutor(max_workers=len(ASSET_TYPES), thread_name_prefix="scan-asset") as pool:
+        searches = [pool.submit(gateway.search_all_resources, scope.name, [t], query) for t in ASSET_TYPES]
+        found = [r for s in searches for r in s.result()]   # raises ApiFailure
     where: dict[tuple[str, str], set[str]] = {}
     named: dict[tuple[str, str], list[Target]] = {}
     instance_projects: set[str] = set()

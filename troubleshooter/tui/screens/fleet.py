@@ -100,7 +100,7 @@ class FleetScreen(AppAccess, Screen[None]):
             return f"[b]Fleet[/b] · [$accent]scanning… {done}/{total or '?'} targets decided[/] · {escape(self.tapp.status)}"
         counts = " · ".join(f"[{_STYLE[v]}]{n} {v}[/]" for v, n in scan.summary.items() if n) or "no target"
         return (f"[b]Fleet[/b] of {escape(scan.scope.name)} ({escape(', '.join(scan.regions))}): {counts} · "
-                f"{scan.api_calls} API calls · sorted by {self.sort_by}")
+                f"sorted by {self.sort_by} · enter opens a walk")
 
     def sort(self) -> None:
         """Order the rows by `sort_by`, by meaning rather than by the cells' markup: each row is
