@@ -58,3 +58,16 @@ async def test_sort_cycles_verdict_causes_target(world_file: Path) -> None:
         assert app.screen.sort_by == "target" and column(2) == sorted(column(2))
         await pilot.press("s")
         assert app.screen.sort_by == "verdict" and column(0) == verdicts
+
+
+def test_fleet_bindings_have_an_id_a_description_and_a_tooltip() -> None:
+    import inspect
+
+    from textual.binding import Binding
+
+    from troubleshooter.tui.screens.fleet import FleetScreen, FleetTable
+
+    for owner in (FleetScreen, FleetTable):
+        for binding in inspect.getattr_static(owner, "BINDINGS"):
+            assert isinstance(binding, Binding)
+            assert binding.id and binding.description and binding.tooltip, (owner.__name__, binding.key)

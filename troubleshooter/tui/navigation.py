@@ -202,6 +202,7 @@ class Navigator:
 
     def action_help(self) -> None:
         from troubleshooter.tui.screens.causes import CausesScreen
+        from troubleshooter.tui.screens.fleet import FleetScreen, FleetTable
         from troubleshooter.tui.screens.name_causes import NameCausesModal
         from troubleshooter.tui.screens.symptom import SymptomList, SymptomScreen
         from troubleshooter.tui.screens.walk import WalkScreen
@@ -213,6 +214,7 @@ class Navigator:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen([
                 ("everywhere", self.BINDINGS),
+                ("fleet (--scan)", FleetTable.BINDINGS + FleetScreen.BINDINGS),
                 ("symptoms", SymptomList.BINDINGS + SymptomScreen.BINDINGS),
                 ("walk", WalkScreen.BINDINGS),
                 ("root causes", CausesScreen.BINDINGS),
