@@ -462,20 +462,21 @@ class Gateway:
         c = self._run("services")
         return message_to_dict(self._remember(name, self.call("run", "GetService", name, c.get_service, name=name)))
 
-    def list_services(self, project: str, region: str) -> list[dict[str, Any]]:
+    def list_services(self, project: str, region: str, *, page_size: int = 0) -> list[dict[str, Any]]:
         parent = f"projects/{project}/locations/{region}"
         c = self._run("services")
-        return self._listed("run", "ListServices", parent, c.list_services, parent=parent)
+        return self._listed("run", "ListServices", parent, c.list_services,
+                            request={"parent": parent, "page_size": page_size})
 
     def get_job(self, project: str, region: str, job: str) -> dict[str, Any]:
         name = f"projects/{project}/locations/{region}/jobs/{job}"
         c = self._run("jobs")
         return message_to_dict(self._remember(name, self.call("run", "GetJob", name, c.get_job, name=name)))
 
-    def list_jobs(self, project: str, region: str) -> list[dict[str, Any]]:
+    def list_jobs(self, project: str, region: str, *, page_size: int = 0) -> list[dict[str, Any]]:
         parent = f"projects/{project}/locations/{region}"
         c = self._run("jobs")
-        return self._listed("run", "ListJobs", parent, c.list_jobs, parent=parent)
+        return self._listed("run", "ListJobs", parent, c.list_jobs, request={"parent": parent, "page_size": page_size})
 
     def get_revision(self, name: str) -> dict[str, Any]:
         c = self._run("revisions")
@@ -715,3 +716,38 @@ class Gateway:
             if not token:
                 break
         return entries[:max_results]
+
+    # ---- Cloud Asset Inventory v1 (scan: folder and organization scope) ---------------
+
+    def search_all_resources(self, scope: str, asset_types: list[str], query: str = "") -> list[dict[str, Any]]:
+        """`searchAllResources` under `scope` (`organizations/N`, `folders/N`, `projects/P`): every
+        ResourceSearchResult of `asset_types`, every page (500 a page, the API's cap).
+        Permission: `cloudasset.assets.searchAllResources` on the scope."""
+
+        def make() -> Any:
+            from google.cloud import asset_v1
+
+            return self._rest_client("cloudasset", asset_v1.AssetServiceClient)
+
+        c = self._client("cloudasset", make)
+        return self._listed("cloudasset", "SearchAllResources", scope, c.search_all_resources,
+                            request={"scope": scope, "asset_types": list(asset_types), "query": query,
+                                     "page_size": 500})
+
+    # ---- Cloud Run Admin v2: region-wide lists (scan) ---------------------------------
+
+    def list_revisions(self, parent: str) -> list[dict[str, Any]]:
+        """Revisions under `parent`; `projects/P/locations/R/services/-` lists those of every
+        service in the region (run_v2 ListRevisionsRequest: 'To list all Revisions across
+        Services, use "-" instead of Service name')."""
+        c = self._run("revisions")
+        return self._listed("run", "ListRevisions", parent, c.list_revisions,
+                            request={"parent": parent, "page_size": 1000})
+
+    def list_region_executions(self, project: str, region: str) -> list[dict[str, Any]]:
+        """Executions of every job in the region (run_v2 ListExecutionsRequest: 'To list all
+        Executions across Jobs, use "-" instead of Job name')."""
+        parent = f"projects/{project}/locations/{region}/jobs/-"
+        c = self._run("executions")
+        return self._listed("run", "ListExecutions", parent, c.list_executions,
+                            request={"parent": parent, "page_size": 1000})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -36,19 +37,29 @@ def run_probes(
     log_window_minutes: int = 60,
     listener: Listener | None = None,
     obs: Observations | None = None,
+    fetcher: Fetcher | None = None,
+    sequential: bool = False,
 ) -> tuple[Observations, dict[str, ProbeResult]]:
-    """Run every probe in its own thread; fetches go through one shared, memoised pool."""
+    """Run every probe in its own thread; fetches go through one shared, memoised pool (or
+    `fetcher`, when the reads are shared wider than this run: a scan's, engine/fleet.py).
+
+    `sequential` runs them one after another in the calling thread, in the given order, which
+    must then put every probe after those it waits for (ALL_PROBES does): for a scan, whose
+    reads are shared and mostly made already, nine threads per target cost more than they save."""
     probes = list(probes)
     obs = obs or Observations(target)
     done = {p.id: threading.Event() for p in probes}
     results: dict[str, ProbeResult] = {}
     notify = listener or (lambda _e: None)
-    with ThreadPoolExecutor(max_workers=32, thread_name_prefix="fetch") as fetch_pool:
+    with contextlib.ExitStack() as stack:
+        if fetcher is None:
+            fetch_pool = stack.enter_context(ThreadPoolExecutor(max_workers=32, thread_name_prefix="fetch"))
+            fetcher = Fetcher(fetch_pool)
         ctx = ProbeContext(
             target=target,
             gateway=gateway,
             obs=obs,
-            fetch=Fetcher(fetch_pool),
+            fetch=fetcher,
             signatures=signatures or {},
             log_window_minutes=log_window_minutes,
             done=done,
@@ -71,7 +82,16 @@ def run_probes(
             done[probe.id].set()
             notify(ProbeEvent(probe.id, result))
 
-        with ThreadPoolExecutor(max_workers=max(1, len(probes)), thread_name_prefix="probe") as pool:
-            list(pool.map(run_one, probes))
+        if sequential:
+            seen: set[str] = set()
+            for probe in probes:
+                missing = [n for n in probe.needs if n not in seen]
+                if missing:
+                    raise ValueError(f"probe {probe.id} runs before {', '.join(missing)}, which it needs")
+                run_one(probe)
+                seen.add(probe.id)
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, len(probes)), thread_name_prefix="probe") as pool:
+                list(pool.map(run_one, probes))
     ordered = {p.id: results[p.id] for p in probes}
     return obs, ordered

@@ -271,7 +271,7 @@ def decode_etag(etag: str) -> bytes:
 class Fault(_Model):
     """An injected failure: calls matching api/method (and `match`) fail or stall, `times` times."""
 
-    api: Literal["run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage"]
+    api: Literal["run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage", "cloudasset"]
     method: str = "*"
     code: int | str | None = None
     message: str | None = None
@@ -363,6 +363,10 @@ class World(_Model):
     sql_operations: Annotated[dict[str, list[Resource]], AfterValidator(_check_instance_key)] = Field(
         default_factory=dict
     )                                                                # Cloud SQL Admin Operation per P:I
+    # Resource Manager v3 Folders ({"name": "folders/N", "parent": "organizations/M" | "folders/K"}),
+    # optional: they nest folders under an organization, so that Cloud Asset Inventory's
+    # organization scope reaches projects whose parent is a folder (sandbox/asset_api.py).
+    folders: list[Resource] = Field(default_factory=list)
     faults: list[Fault] = Field(default_factory=list)
     expect: Expect | None = None
     resolution: Resolution | None = None   # optional: what the story leaves out (the cause, the fix)

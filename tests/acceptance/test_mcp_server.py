@@ -26,7 +26,7 @@ from troubleshooter.output import DiagnosisOut
 
 TELEPAY = "telepay-missing-attachment"
 CAUSE = "cloudsql-not-attached"
-TOOLS = {"diagnose", "explain", "plan_fix", "apply_fix", "list_scenarios"}
+TOOLS = {"diagnose", "scan", "explain", "plan_fix", "apply_fix", "list_scenarios"}
 ENV = {"CLOUDSDK_CONFIG": "/nonexistent-gcloud-config"}
 
 

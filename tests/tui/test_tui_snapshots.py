@@ -142,3 +142,21 @@ def test_train_naming(snap_compare: Any, size: tuple[int, int]) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_train_debrief(snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(training(), terminal_size=size, run_before=steady(train_debrief))
+
+
+# --------------------------------------------------------------------------- the fleet
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_fleet(snap_compare: Any, size: tuple[int, int], tmp_path: Any) -> None:
+    import json
+
+    from troubleshooter.scenarios.fleet import ORGANIZATION, fleet_world
+    from troubleshooter.tui.autopilot import at_fleet
+
+    data, _ = fleet_world(16)
+    path = tmp_path / "fleet.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    app = TroubleshooterApp(Launch(world=str(path), scan=True, organization=ORGANIZATION))
+    app.TOOLTIP_DELAY = 3600.0
+    assert snap_compare(app, terminal_size=size, run_before=steady(at_fleet))

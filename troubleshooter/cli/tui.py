@@ -12,17 +12,34 @@ from troubleshooter.tui.launch import Launch
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @target_options
 @click.option("--read-only", is_flag=True, help="Never change anything (hides every apply action).")
+@click.option("--scan", "scan_first", is_flag=True,
+              help="Start from the fleet: every service and job of the project (--region or --all-regions), "
+                   "--folder or --organization, one verdict each; enter opens one target's walk.")
+@click.option("--folder", metavar="NUMBER", help="With --scan: every project under this folder.")
+@click.option("--organization", metavar="NUMBER", help="With --scan: every project of this organization.")
+@click.option("--all-regions", is_flag=True, help="With --scan: every region.")
 @click.version_option(package_name="troubleshooter")
 @click.pass_context
-def cli(ctx: click.Context, target: TargetFlags, read_only: bool) -> None:
+def cli(ctx: click.Context, target: TargetFlags, read_only: bool, scan_first: bool, folder: str | None,
+        organization: str | None, all_regions: bool) -> None:
     """Find why a Cloud Run service or job cannot reach its Cloud SQL database, and fix it.
 
-    Without a command: the guided troubleshooter (TUI).
+    Without a command: the guided troubleshooter (TUI); with --scan, the fleet screen first.
     """
     if ctx.invoked_subcommand is not None:
         return
+    if (folder or organization or all_regions) and not scan_first:
+        raise BadInput("--folder, --organization and --all-regions go with --scan")
+    if scan_first:
+        from troubleshooter.engine.fleet import resolve_scope
+
+        if target.service or target.job:
+            raise BadInput("--scan looks at every service and job: drop --service/--job")
+        if target.world is None:  # bad scope flags fail before the TUI starts
+            resolve_scope(target.project, folder, organization, target.region, all_regions)
     run_tui(Launch(project=target.project, region=target.region, service=target.service, job=target.job,
-                   world=target.world, read_only=read_only))
+                   world=target.world, read_only=read_only, scan=scan_first, folder=folder,
+                   organization=organization, all_regions=all_regions))
 
 
 @click.command()

@@ -24,6 +24,7 @@ from troubleshooter.graph import DecisionGraph, Walk
 from troubleshooter.model import ProbeResult, Target
 from troubleshooter.observations import Observations
 from troubleshooter.probes import ALL_PROBES
+from troubleshooter.probes.base import Fetcher
 from troubleshooter.runner import Listener, ProbeEvent, run_probes
 
 RUNNING = "running"
@@ -72,13 +73,15 @@ class DiagnosisRun:
 
     # -- probing ----------------------------------------------------------------------
 
-    def execute(self, gateway: Gateway, listener: Listener | None = None) -> None:
+    def execute(self, gateway: Gateway, listener: Listener | None = None, *,
+                fetcher: Fetcher | None = None, sequential: bool = False) -> None:
         """Run every probe concurrently (blocking). Each start and finish goes to `listener`, which
         must hand it back to `record` (the TUI does so on its event loop); without one, each is
-        recorded as it happens."""
+        recorded as it happens. `fetcher` shares reads beyond this run, and `sequential` runs
+        the probes in dependency order in this thread (a scan's, engine/fleet.py)."""
         run_probes(self.target, gateway, ALL_PROBES, signatures=self.graph.signatures(),
                    log_window_minutes=self.log_window_minutes, listener=listener or self.record,
-                   obs=self.obs)
+                   obs=self.obs, fetcher=fetcher, sequential=sequential)
 
     def record(self, event: ProbeEvent) -> None:
         """A probe started (no result yet) or finished."""

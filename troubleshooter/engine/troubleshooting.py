@@ -52,6 +52,17 @@ class Troubleshooting:
             session.answer(question, choice)
         return cls(workspace, session)
 
+    @classmethod
+    def adopting(cls, workspace: Workspace, diagnosis: Diagnosis, *, read_only: bool = False) -> "Troubleshooting":
+        """A session that starts from a diagnosis made elsewhere (a scan's target): its walk,
+        causes and fixes are there at once, as after a finished run."""
+        engine = cls.begin(workspace, diagnosis.target, read_only=read_only)
+        engine.session.add_diagnosis(diagnosis)
+        engine.symptoms, engine.symptom_source = list(diagnosis.symptoms), diagnosis.symptom_source
+        engine.suggested = (list(diagnosis.symptoms), diagnosis.symptom_source)
+        engine.after_fix()
+        return engine
+
     @property
     def target(self) -> Target:
         return self.session.target

@@ -1,4 +1,4 @@
-"""The MCP tools, each a thin call into the engine: diagnose, explain, plan_fix, apply_fix, list_scenarios.
+"""The MCP tools, each a thin call into the engine: diagnose, scan, explain, plan_fix, apply_fix, list_scenarios.
 
 One Workspace (Google Cloud, or the sandbox on `--world`) lives as long as the server; every tool
 call opens its own Troubleshooting session on it, so calls share nothing but the workspace. Writes
@@ -37,7 +37,7 @@ from troubleshooter.mcp_server.results import (
 )
 from troubleshooter.mcp_server.tokens import PlanTokens, resource_version
 from troubleshooter.model import Target
-from troubleshooter.output import DiagnosisOut
+from troubleshooter.output import DiagnosisOut, ScanOut
 from troubleshooter.probes import REGISTRY as PROBES
 from troubleshooter.redact import redact, redact_obj
 
@@ -51,6 +51,7 @@ tells what a cause or check means, what evidence decides it, how it is fixed and
 To fix: `plan_fix` shows the exact gcloud commands and the resource change and returns a token;
 show the plan to the user, and only with their consent call `apply_fix` with that token. A token
 is valid only for that exact plan on the resource as it was: if anything changed, plan again.
+To survey many at once, `scan` a project, folder or organization: one verdict per target.
 No output contains secret values."""
 
 Project = Annotated[str | None, Field(description="Project id (default: gcloud's, or the world's target).")]
@@ -102,6 +103,26 @@ class Server:
         diagnosis = engine.session.current
         assert diagnosis is not None
         return DiagnosisOut.model_validate(redact_obj(diagnosis.to_json()))
+
+    def scan(self, project: Annotated[str | None, Field(description="Scan this project (default: gcloud's, or the world's target).")] = None,
+             folder: Annotated[str | None, Field(description="Scan every project under this folder (its number).")] = None,
+             organization: Annotated[str | None, Field(description="Scan every project of this organization (its number).")] = None,
+             region: Annotated[str | None, Field(description="Only this region (a project scan defaults to gcloud's, or the world's).")] = None,
+             all_regions: Annotated[bool, Field(description="Every region (the default for a folder or organization).")] = False,
+             ) -> ScanOut:
+        """Every Cloud Run service and job in scope, one verdict each (root causes, findings,
+        what stayed undecided), worst first, with the API calls the scan made. Same JSON as
+        `troubleshooter scan --format json`; call `diagnose` on one target for its full walk."""
+        from troubleshooter.engine.fleet import resolve_scope, scan_workspace
+
+        def run() -> ScanOut:
+            t = self.workspace.world_target
+            scope = resolve_scope(project, folder, organization, region, all_regions,
+                                  fallback_project=t.project if t else None,
+                                  fallback_region=t.region if t else None)
+            return ScanOut.model_validate(redact_obj(scan_workspace(self.workspace, scope).to_json()))
+
+        return _tool(run)
 
     def explain(self, id: Annotated[str, Field(description="A cause, finding, check or symptom: "
                                                            "`cloudsql-not-attached`, `cause:...`, `check:attachment`, `symptom:...`.")]
@@ -237,6 +258,7 @@ def build(server: Server) -> MCPServer[Any]:
     app: MCPServer[Any] = MCPServer("troubleshooter", instructions=INSTRUCTIONS, log_level="WARNING")
     reads = ToolAnnotations(read_only_hint=True, open_world_hint=True)
     app.add_tool(server.diagnose, name="diagnose", annotations=reads, structured_output=True)
+    app.add_tool(server.scan, name="scan", annotations=reads, structured_output=True)
     app.add_tool(server.explain, name="explain", annotations=ToolAnnotations(read_only_hint=True),
                  structured_output=True)
     app.add_tool(server.plan_fix, name="plan_fix", annotations=reads, structured_output=True)

@@ -6,6 +6,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from troubleshooter.sandbox.asset_api import AssetApi
 from troubleshooter.sandbox.calls import CallLog
 from troubleshooter.sandbox.crm_api import ResourceManagerApi
 from troubleshooter.sandbox.dispatch import Dispatcher
@@ -18,7 +19,7 @@ from troubleshooter.sandbox.state import WorldState
 from troubleshooter.sandbox.usage_api import ServiceUsageApi
 from troubleshooter.world import World
 
-APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage")
+APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage", "cloudasset")
 
 
 class Sandbox:
@@ -47,6 +48,7 @@ class Sandbox:
                 "cloudresourcemanager": RestServer(ResourceManagerApi(st).routes(), d),
                 "logging": RestServer(LoggingApi(st, self._log_filter).routes(), d),
                 "serviceusage": RestServer(ServiceUsageApi(st).routes(), d),
+                "cloudasset": RestServer(AssetApi(st).routes(), d),
             }
             for server in self._servers.values():
                 server.start()

@@ -77,11 +77,12 @@ class RunApi:
         return out
 
     def _under(self, name: str, parent: str) -> bool:
-        """Whether `name` is a direct child of `parent` (location `-` meaning every region)."""
+        """Whether `name` is a direct child of `parent` (location `-` meaning every region; a
+        service or job `-` every one of the region, as run_v2's ListRevisions/ListExecutions say)."""
         n, p = name.split("/"), parent.split("/")
         if len(n) != len(p) + 2 or not self.state.same_project(n[1], p[1]):
             return False
-        return all(a == b or (i == 3 and b == "-") for i, (a, b) in enumerate(zip(n, p)) if i != 1)
+        return all(a == b or (i in (3, 5) and b == "-") for i, (a, b) in enumerate(zip(n, p)) if i != 1)
 
     def _operation(
         self, req: Request, type_url: str, resource: dict[str, Any], pb_class: Any, done_now: bool
@@ -195,6 +196,11 @@ class RunApi:
     # -- revisions ------------------------------------------------------------------
 
     def _revisions_of(self, req: Request) -> list[dict[str, Any]]:
+        if req.params["service"] == "-":  # every service of the region: the listed and the synthesized
+            parent = self._name(req)
+            with self.state.lock:
+                services = [s for s in self.state.data.get("services", []) if self._under(s["name"], parent)]
+                return [copy.deepcopy(r) for s in services for r in self._service_revisions(s) + self._synthesized(s)]
         service = self.state.find("services", self._name(req, "services"))
         with self.state.lock:
             if service is None:

@@ -68,6 +68,8 @@ class TroubleshooterApp(Navigator, App[None]):
         self.status = "Starting…"
         self._enabled: tuple[bool | None, ...] = ()
         self._bump_pending = False
+        self.fleet: Any = None                       # the scan's result (engine/fleet.py Scan)
+        self.fleet_progress: tuple[int, int] = (0, 0)
 
     # ------------------------------------------------------------------ start-up
 
@@ -97,6 +99,10 @@ class TroubleshooterApp(Navigator, App[None]):
             self.start(jobs.load_graph, group="graph")
             self.show_scenarios()
             self.start(jobs.list_scenarios, group="scenarios")
+            return
+        if self.launch.scan:
+            self.show_fleet()
+            self.open_workspace(self.launch.world)
             return
         if self.launch.world_source:
             self.open_workspace(self.launch.world_source)
@@ -223,6 +229,10 @@ class TroubleshooterApp(Navigator, App[None]):
             return
         self.workspace = message.workspace
         self.graph = message.workspace.graph  # one graph: the one the engine walks
+        if self.launch.scan:
+            self.set_status("Scanning…")
+            self.start(jobs.run_scan, self.workspace, self.launch, group="scan")
+            return
         world = message.workspace.world_target
         if self.target is None and self.launch.use_world_target and world is not None:
             launch = self.launch
@@ -235,6 +245,16 @@ class TroubleshooterApp(Navigator, App[None]):
             self.show_picker(self.known_target())
         self.set_status("Ready")
         self.maybe_begin()
+
+    @on(m.ScanProgressed)
+    def scan_progressed(self, message: m.ScanProgressed) -> None:
+        self.fleet_progress = (message.done, message.total)
+        self.bump()
+
+    @on(m.ScanFinished)
+    def scan_finished(self, message: m.ScanFinished) -> None:
+        self.fleet = message.scan
+        self.set_status("Ready")
 
     @on(m.ProbeStarted)
     def probe_started(self, message: m.ProbeStarted) -> None:
@@ -287,7 +307,7 @@ class TroubleshooterApp(Navigator, App[None]):
         if worker.group == "fix-apply" and self.state is not None:
             self.state.fix_log.append(f"failed: {text}")
             self.state.fix_result = worker.error
-        elif worker.group in ("backend", "graph", "training"):
+        elif worker.group in ("backend", "graph", "training", "scan"):
             self.set_status(f"Could not start: {text}")
         elif worker.group == "picker":
             self.post_message(m.ChoicesListed(worker.name, [], text))

@@ -65,3 +65,9 @@ async def name_causes(app: "TroubleshooterApp", pilot: "Pilot[None]", *searches:
         await pilot.press(*search, "enter", "space")
     await pilot.press("d")
     await settle(app, pilot, lambda: on(app, "DebriefScreen"))
+
+
+async def at_fleet(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:
+    """The fleet screen with the scan done and its table drawn."""
+    await settle(app, pilot, lambda: on(app, "FleetScreen") and app.fleet is not None
+                 and app.screen.query_one("#fleet-table").row_count == len(app.fleet.diagnoses))

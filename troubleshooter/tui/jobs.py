@@ -14,6 +14,7 @@ from troubleshooter.tui import messages as m
 
 if TYPE_CHECKING:
     from troubleshooter.engine.workspace import Workspace
+    from troubleshooter.tui.launch import Launch
     from troubleshooter.runner import ProbeEvent
     from troubleshooter.engine.run import DiagnosisRun
     from troubleshooter.engine.troubleshooting import Troubleshooting
@@ -114,6 +115,17 @@ def apply_fix(post: Post, engine: "Troubleshooting", cause: str, plan: "FixPlan"
     """Apply the plan confirmed in the modal, then re-run the probes; progress lines are posted."""
     result = engine.apply(cause, progress=lambda text: post(m.FixProgressed(text)), plan=plan)
     post(m.FixApplied(cause, result))
+
+
+def run_scan(post: Post, workspace: "Workspace", launch: "Launch") -> None:
+    """The scan the launch asks for (the world's project and region by default); progress is posted."""
+    from troubleshooter.engine.fleet import resolve_scope, scan_workspace
+
+    world = workspace.world_target
+    scope = resolve_scope(launch.project, launch.folder, launch.organization, launch.region, launch.all_regions,
+                          fallback_project=world.project if world else None,
+                          fallback_region=world.region if world else None)
+    post(m.ScanFinished(scan_workspace(workspace, scope, progress=lambda done, total: post(m.ScanProgressed(done, total)))))
 
 
 def close_workspace(workspace: "Workspace") -> None:

@@ -21,6 +21,11 @@ class Launch:
     use_world_target: bool = True     # tests turn this off to drive the picker against a sandbox
     use_gcloud_defaults: bool = True
     latency: float = 0.0              # seconds the sandbox adds to every call (tests of live progress)
+    # The fleet screen: scan a project (region, or all), a folder or an organization first.
+    scan: bool = False
+    folder: str | None = None
+    organization: str | None = None
+    all_regions: bool = False
 
     @property
     def world_source(self) -> str | None:

@@ -9,6 +9,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Diagnosis
+    from troubleshooter.engine.fleet import Scan
     from troubleshooter.engine.run import DiagnosisRun
     from troubleshooter.engine.workspace import Workspace
     from troubleshooter.fixes.base import FixPlan
@@ -105,6 +106,21 @@ class FixApplied(Message):
 
 
 @dataclass
+class ScanProgressed(Message):
+    """`done` of `total` targets of the scan are decided."""
+
+    done: int
+    total: int
+
+
+@dataclass
+class ScanFinished(Message):
+    """Every target of the scan is decided (engine/fleet.py)."""
+
+    scan: "Scan"
+
+
+@dataclass
 class DrillPrepared(Message):
     """A training scenario was diagnosed once on its sandbox: every check's answer is ready."""
 
@@ -142,6 +158,13 @@ class QuestionAnswered(Message):
 @dataclass
 class WalkWanted(Message):
     """Show the walk (after a symptom was chosen)."""
+
+
+@dataclass
+class FleetTargetWanted(Message):
+    """Show the walk of one target of the scan (its diagnosis is already made)."""
+
+    diagnosis: "Diagnosis"
 
 
 @dataclass

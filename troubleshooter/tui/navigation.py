@@ -64,6 +64,11 @@ class Navigator:
 
         self.push_screen(TargetScreen(values))
 
+    def show_fleet(self) -> None:
+        from troubleshooter.tui.screens.fleet import FleetScreen
+
+        self.push_screen(FleetScreen())
+
     def show_symptoms(self) -> None:
         from troubleshooter.tui.screens.symptom import SymptomScreen
 
@@ -107,6 +112,23 @@ class Navigator:
 
         if not isinstance(self.screen, WalkScreen):
             self.push_screen(WalkScreen())
+
+    def on_fleet_target_wanted(self, message: m.FleetTargetWanted) -> None:
+        """One target of the scan: its walk, from the diagnosis the scan made (escape comes back)."""
+        from troubleshooter.engine.troubleshooting import Troubleshooting
+        from troubleshooter.tui.screens.walk import WalkScreen
+        from troubleshooter.tui.state import RunState
+
+        workspace = getattr(self, "workspace", None)
+        if workspace is None:
+            return
+        diagnosis = message.diagnosis
+        engine = Troubleshooting.adopting(workspace, diagnosis, read_only=self.launch.read_only)
+        self.target = diagnosis.target  # type: ignore[attr-defined]
+        self.state = RunState(engine)
+        self.sub_title = diagnosis.target.describe()  # type: ignore[attr-defined]
+        self.push_screen(WalkScreen())
+        self.bump()
 
     def on_causes_wanted(self, _message: m.CausesWanted) -> None:
         from troubleshooter.tui.screens.causes import CausesScreen
@@ -180,6 +202,7 @@ class Navigator:
 
     def action_help(self) -> None:
         from troubleshooter.tui.screens.causes import CausesScreen
+        from troubleshooter.tui.screens.fleet import FleetScreen, FleetTable
         from troubleshooter.tui.screens.name_causes import NameCausesModal
         from troubleshooter.tui.screens.symptom import SymptomList, SymptomScreen
         from troubleshooter.tui.screens.walk import WalkScreen
@@ -191,6 +214,7 @@ class Navigator:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen([
                 ("everywhere", self.BINDINGS),
+                ("fleet (--scan)", FleetTable.BINDINGS + FleetScreen.BINDINGS),
                 ("symptoms", SymptomList.BINDINGS + SymptomScreen.BINDINGS),
                 ("walk", WalkScreen.BINDINGS),
                 ("root causes", CausesScreen.BINDINGS),
