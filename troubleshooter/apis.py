@@ -1,15 +1,21 @@
-"""The five Google APIs the tool calls: their gcloud keys, default hosts and titles."""
+"""The Google APIs the tool calls: their gcloud keys, default hosts and titles."""
 
 from __future__ import annotations
 
-# The five APIs, keyed as gcloud names them in CLOUDSDK_API_ENDPOINT_OVERRIDES_<KEY>.
+# The APIs, keyed as gcloud names them in CLOUDSDK_API_ENDPOINT_OVERRIDES_<KEY>.
 APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage")
+# Compute and Serverless VPC Access (issue 12: the VPC the workload egresses into). gcloud's compute
+# override usually ends in /compute/v1/; the gateway keeps only scheme and host, as the library
+# adds /compute/v1/ itself.
+APIS += ("compute", "vpcaccess")
 DEFAULT_HOSTS = {
     "run": "run.googleapis.com",
     "sqladmin": "sqladmin.googleapis.com",
     "cloudresourcemanager": "cloudresourcemanager.googleapis.com",
     "logging": "logging.googleapis.com",
     "serviceusage": "serviceusage.googleapis.com",
+    "compute": "compute.googleapis.com",
+    "vpcaccess": "vpcaccess.googleapis.com",
 }
 SERVICE_TITLES = {
     "run.googleapis.com": "Cloud Run Admin API",
@@ -17,4 +23,6 @@ SERVICE_TITLES = {
     "cloudresourcemanager.googleapis.com": "Cloud Resource Manager API",
     "logging.googleapis.com": "Cloud Logging API",
     "serviceusage.googleapis.com": "Service Usage API",
+    "compute.googleapis.com": "Compute Engine API",
+    "vpcaccess.googleapis.com": "Serverless VPC Access API",
 }

@@ -271,7 +271,7 @@ def decode_etag(etag: str) -> bytes:
 class Fault(_Model):
     """An injected failure: calls matching api/method (and `match`) fail or stall, `times` times."""
 
-    api: Literal["run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage"]
+    api: Literal["run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage", "compute", "vpcaccess"]
     method: str = "*"
     code: int | str | None = None
     message: str | None = None

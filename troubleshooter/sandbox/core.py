@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Any
 
 from troubleshooter.sandbox.calls import CallLog
+from troubleshooter.sandbox.compute_api import ComputeApi, compute_error
 from troubleshooter.sandbox.crm_api import ResourceManagerApi
 from troubleshooter.sandbox.dispatch import Dispatcher
 from troubleshooter.sandbox.faults import FaultBook
@@ -16,9 +17,11 @@ from troubleshooter.sandbox.run_api import RunApi
 from troubleshooter.sandbox.sql_api import SqlAdminServer
 from troubleshooter.sandbox.state import WorldState
 from troubleshooter.sandbox.usage_api import ServiceUsageApi
+from troubleshooter.sandbox.vpcaccess_api import VpcAccessApi
 from troubleshooter.world import World
 
 APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage")
+APIS += ("compute", "vpcaccess")
 
 
 class Sandbox:
@@ -47,6 +50,8 @@ class Sandbox:
                 "cloudresourcemanager": RestServer(ResourceManagerApi(st).routes(), d),
                 "logging": RestServer(LoggingApi(st, self._log_filter).routes(), d),
                 "serviceusage": RestServer(ServiceUsageApi(st).routes(), d),
+                "compute": RestServer(ComputeApi(st).routes(), d, compute_error),
+                "vpcaccess": RestServer(VpcAccessApi(st).routes(), d),
             }
             for server in self._servers.values():
                 server.start()
