@@ -291,7 +291,16 @@ def _egress_subnet(obs: Facts) -> Any:
 
 def _nat_for_egress(obs: Facts) -> str | None:
     """The Cloud NAT gateway serving the Direct VPC egress subnet, in words (None: none seen)."""
-    sub, _ = _egress_subnet(obs)
+    sub, path = _egress_subnet(obs)
+    if path is not None and path.kind == "connector":
+        # A connector's instances sit in its own /28 (or named subnet): a NAT for every subnet covers it.
+        con = obs.connector(path.connector)
+        if con is None:
+            return None
+        for nat in obs.nats(con.subnet_project or path.network_project, con.region, con.network) or []:
+            if str(nat.raw.get("sourceSubnetworkIpRangesToNat", "")).startswith("ALL_SUBNETWORKS"):
+                return f"Cloud NAT {nat.name} (router {nat.router}) for every subnet of {con.network}"
+        return None
     if sub is None:
         return None
     nats = obs.nats(sub.network_project, sub.region, sub.network) or []
