@@ -29,7 +29,8 @@ from troubleshooter.facts.network import EgressPath, egress_path, project_in, sh
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, Outcome, ProbeResult
 from troubleshooter.probes.base import Probe, ProbeContext
-from troubleshooter.probes.common import record, settle
+from troubleshooter.probes.common import lookup_refs, projects_of, record, settle
+from troubleshooter.probes.sql_instances import list_future
 
 ID = sources.NETWORK
 
@@ -120,10 +121,29 @@ def _egress_reads(ctx: ProbeContext, reads: _Reads, path: EgressPath) -> None:
             reads.all_traffic(path.network_project or path.subnet_project, path.subnet_region or region)
 
 
-def _private_networks(ctx: ProbeContext) -> list[tuple[str, str]]:
+def _listed_instances(ctx: ProbeContext) -> list[dict[str, Any]]:
+    """The named instances as instances.list (started at t=0 by sql-instances) shows them.
+
+    Joining that fetch, not waiting for sql-instances' own instances.get, keeps the network
+    read in the second wave: run-config + list (t=L), then networks.get (t=2L).
+    """
+    ctx.wait_for(sources.APP)
+    refs = lookup_refs(ctx.obs.instance_refs)
+    wanted = {(r.project, r.instance) for r in refs}
+    out: list[dict[str, Any]] = []
+    for project in projects_of(ctx.target.project, refs):
+        listed, _ = settle(list_future(ctx, project))  # a failed list: sql-instances records it
+        for inst in listed or ():
+            if (project, inst.get("name")) in wanted or (inst.get("project"), inst.get("name")) in wanted:
+                out.append(inst)
+    return out
+
+
+def _private_networks(ctx: ProbeContext, instances: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
     out = []
-    with ctx.obs.lock:
-        instances = list(ctx.obs.instances.values())
+    if instances is None:
+        with ctx.obs.lock:
+            instances = list(ctx.obs.instances.values())
     for inst in instances:
         ip = (inst.get("settings") or {}).get("ipConfiguration") or {}
         net = ip.get("privateNetwork")
@@ -142,7 +162,9 @@ def run(ctx: ProbeContext) -> ProbeResult:
     path = egress_path(run_cfg.vpc if run_cfg else None, ctx.target.project, ctx.target.region)
     if path is not None:
         _egress_reads(ctx, reads, path)
-    ctx.wait_for(sources.SQL)
+    for project, name in _private_networks(ctx, _listed_instances(ctx)):
+        reads.network(project, name)
+    ctx.wait_for(sources.SQL)  # instances the list did not show (found by IP, or not listable)
     for project, name in _private_networks(ctx):
         reads.network(project, name)
     if not reads.pending:
