@@ -97,7 +97,7 @@ class Sandbox:
 
     @property
     def endpoints(self) -> dict[str, str]:
-        """`http://127.0.0.1:PORT` per API key (run, sqladmin, cloudresourcemanager, logging, serviceusage)."""
+        """`http://127.0.0.1:PORT` per API key (run, sqladmin, cloudresourcemanager, logging, serviceusage, compute, vpcaccess)."""
         if not self._started:
             raise RuntimeError("the sandbox is not running: call start() or use it as a context manager")
         return {api: self._servers[api].url for api in APIS}
