@@ -757,6 +757,11 @@ class Gateway:
         return message_to_dict(self.call("compute", "Subnetworks/Get", resource, c.get,
                                          project=project, region=region, subnetwork=subnetwork))
 
+    def list_subnetworks(self, project: str, region: str) -> list[dict[str, Any]]:
+        resource = f"projects/{project}/regions/{region}/subnetworks"
+        c = self._compute("subnetworks")
+        return self._listed("compute", "Subnetworks/List", resource, c.list, project=project, region=region)
+
     def list_routers(self, project: str, region: str) -> list[dict[str, Any]]:
         resource = f"projects/{project}/regions/{region}/routers"
         c = self._compute("routers")

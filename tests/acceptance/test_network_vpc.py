@@ -192,14 +192,18 @@ def _subnet_elsewhere(w: dict[str, Any]) -> None:
     w["networks"][0]["subnetworks"][0] = sub["selfLink"]
 
 
-def _connector(region: str, state: str = "READY") -> Any:
+def _connector(region: str, state: str = "READY", *, nat: bool = True, subnet: bool = False) -> Any:
     def step(w: dict[str, Any]) -> None:
-        _nat(w)
+        if nat:
+            _nat(w)
         name = f"projects/{P}/locations/{region}/connectors/run-conn"
         w["services"][0]["template"]["vpcAccess"] = {"connector": name, "egress": "ALL_TRAFFIC"}
         w["projects"][0]["enabledServices"].append("vpcaccess.googleapis.com")
         w["vpcConnectors"] = [{"name": name, "network": "orders-vpc", "ipCidrRange": "10.8.0.0/28",
                                "state": state, "machineType": "e2-micro"}]
+        if subnet:  # a connector on a subnet of its own (the console's "custom subnet")
+            del w["vpcConnectors"][0]["ipCidrRange"]
+            w["vpcConnectors"][0]["subnet"] = {"name": "run-egress-euw1", "projectId": P}
     return step
 
 
@@ -212,6 +216,8 @@ CAUSES = {
     # The egress itself goes nowhere: the public-IP dial cannot be shown to leave either.
     "subnet in another region": ([_subnet_elsewhere], ["all-traffic-egress-to-public-ip", "vpc-subnet-wrong-region"]),
     "connector READY in region": ([_connector(R)], []),
+    "connector on a subnet without PGA or NAT": ([_connector(R, nat=False, subnet=True)],
+                                                 ["all-traffic-egress-to-public-ip", "admin-api-unreachable-from-vpc"]),
     "connector in another region": ([_connector("europe-west4")],
                                     ["all-traffic-egress-to-public-ip", "vpc-subnet-wrong-region"]),
 }
@@ -243,3 +249,13 @@ def test_compute_off_names_the_api(graph: Any) -> None:
     w["projects"][0]["enabledServices"].remove("compute.googleapis.com")
     d = _diagnose(w, graph)
     assert "compute.googleapis.com" in d.probes["network"].summary
+
+
+def test_connector_reads_stay_in_the_second_wave(graph: Any) -> None:
+    """connectors.get and subnetworks.list go out together: no read waits for the connector."""
+    w = _scenario()
+    _connector(R, nat=False, subnet=True)(w)
+    with loopback_only():
+        run = run_world(w, graph)
+    assert run.called("compute", "Subnetworks/List") and not run.called("compute", "Subnetworks/Get")
+    assert len(run.called("vpcaccess", "GetConnector")) == 1

@@ -79,7 +79,8 @@ def _reach(obs: Facts, run: RunConfig, caller: str, sure: bool) -> CheckResult:
         f = obs.failure(key)
         if f is not None and f.kind == "not-found":
             return CheckResult.skipped(f"Subnet {subnet_name} does not exist in {region} (vpc-subnet-wrong-region).")
-        return unknown(obs, f"whether subnet {subnet_name} lets {caller} reach sqladmin.googleapis.com", key)
+        return unknown(obs, f"whether subnet {subnet_name} lets {caller} reach sqladmin.googleapis.com", key,
+                       FactKey.subnetworks(sproject, region))
     network = network or sub.network
     nproject = sub.network_project
     vpc_ev = _vpc_ev(run)

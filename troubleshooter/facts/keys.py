@@ -25,13 +25,14 @@ _RECORDED_BY: dict[str, tuple[str, ...]] = {
     # The VPC (issue 12): Compute and Serverless VPC Access reads of the network probe.
     "network": (sources.NETWORK,),
     "subnetwork": (sources.NETWORK,),
+    "subnetworks": (sources.NETWORK,),
     "routers": (sources.NETWORK,),
     "firewalls": (sources.NETWORK,),
     "connector": (sources.NETWORK,),
 }
 # Kinds whose first part is the project the fact is about.
 _PROJECT_SCOPED = frozenset({"project", "usage", "instance", "list", "iam", "databases", "users",
-                             "network", "subnetwork", "routers", "firewalls"})
+                             "network", "subnetwork", "subnetworks", "routers", "firewalls"})
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,11 @@ class FactKey:
     @classmethod
     def subnetwork(cls, project: str, region: str, subnetwork: str) -> "FactKey":
         return cls("subnetwork", (project, region, subnetwork))
+
+    @classmethod
+    def subnetworks(cls, project: str, region: str) -> "FactKey":
+        """subnetworks.list of a region (a connector's subnet, read alongside the connector)."""
+        return cls("subnetworks", (project, region))
 
     @classmethod
     def routers(cls, project: str, region: str) -> "FactKey":

@@ -5,6 +5,8 @@ Runs only when the revision has VPC egress (`template.vpcAccess`: Direct VPC egr
 otherwise SKIPPED without a call. Reads, all at once as soon as what they need is known:
 - Serverless VPC Access v1 `connectors.get` (the connector's `network`, `subnet`, `state`,
   region in its name) into `obs.connectors`;                     permission vpcaccess.connectors.get
+  with ALL_TRAFFIC, `subnetworks.list` of its region alongside (the connector's subnet,
+  without waiting for the connector);                            permission compute.subnetworks.list
 - Compute v1 `networks.get` (peerings: `servicenetworking-googleapis-com` is private services
   access; `subnetworks[]`) into `obs.networks["P/N"]`;           permission compute.networks.get
 - `subnetworks.get` of the egress subnet (`region`, `privateIpGoogleAccess`) into
@@ -99,24 +101,35 @@ def _egress_reads(ctx: ProbeContext, reads: _Reads, path: EgressPath) -> None:
 
         def store(v: dict[str, Any]) -> None:
             obs.connectors[path.connector] = v
-            # The connector's network lives in its project (or the Shared VPC subnet's).
+            # A Shared VPC connector's subnet lives in the host project: read it there.
             sub = v.get("subnet") or {}
-            net_project = str(sub.get("projectId") or path.network_project)
-            if v.get("network"):
-                reads.network(net_project, short(v["network"]))
-            if sub.get("name"):
-                reads.subnet(net_project, path.subnet_region, str(sub["name"]))
-            if everything:
-                reads.all_traffic(net_project, path.subnet_region)
+            host = str(sub.get("projectId") or path.network_project)
+            if everything and sub.get("name") and host != path.network_project:
+                reads.subnet(host, path.subnet_region, str(sub["name"]))
 
         reads.start(FactKey.connector(path.connector), lambda: gw.get_connector(path.connector), store)
-        if everything:  # usually the same project and region: start now, not after the connector
-            reads.all_traffic(path.network_project, path.subnet_region)
+        if everything:
+            # The connector's subnet (and NAT, firewalls) only matter when all traffic enters the
+            # VPC; list the region's subnets now rather than get one after the connector answers,
+            # so the reads stay in the second wave. Usually the connector's own project and region.
+            project, region_ = path.network_project, path.subnet_region
+
+            def store_all(items: list[dict[str, Any]]) -> None:
+                for item in items:
+                    obs.subnetworks.setdefault(f"{project}/{region_}/{item.get('name', '')}", item)
+
+            reads.start(FactKey.subnetworks(project, region_), lambda: gw.list_subnetworks(project, region_),
+                        store_all)
+            reads.all_traffic(project, region_)
         return
     if path.network:
         reads.network(path.network_project, path.network)
-    if path.subnet:
-        reads.subnet(path.subnet_project, path.subnet_region, path.subnet)
+    # Direct VPC egress naming only a network uses the subnet of the same name (gcloud run
+    # deploy --network: "If --subnet is not specified, the subnet with the same name as the
+    # network is used").
+    subnet = path.subnet or path.network
+    if subnet:
+        reads.subnet(path.subnet_project, path.subnet_region, subnet)
         if everything:
             reads.all_traffic(path.network_project or path.subnet_project, path.subnet_region or region)
 
