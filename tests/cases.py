@@ -746,6 +746,48 @@ def _pool_connections_died_long_ago(w: World) -> None:
     add_log(w, _TERMINATED, "-5h")
 
 
+# ---- the VPC itself (issue 12): Compute resources in their REST shapes (as gcpdiag captured them)
+_COMPUTE = "https://www.googleapis.com/compute/v1/"
+
+
+def vpc_resources(w: World, *, subnet: str = "run-egress", region: str = R, pga: bool = False,
+                  nat: bool = False) -> None:
+    """orders-vpc (with private services access), one subnet, a router (with or without Cloud NAT)."""
+    net = f"{_COMPUTE}projects/{P}/global/networks/{VPC}"
+    link = f"{_COMPUTE}projects/{P}/regions/{region}/subnetworks/{subnet}"
+    w["networks"] = [{"kind": "compute#network", "name": VPC, "selfLink": net, "autoCreateSubnetworks": False,
+                      "subnetworks": [link], "peerings": [
+                          {"name": "servicenetworking-googleapis-com", "state": "ACTIVE",
+                           "network": f"{_COMPUTE}projects/svc-tp-1/global/networks/servicenetworking"}]}]
+    w["subnetworks"] = [{"kind": "compute#subnetwork", "name": subnet, "network": net, "ipCidrRange": "10.8.0.0/26",
+                         "region": f"{_COMPUTE}projects/{P}/regions/{region}", "selfLink": link,
+                         "privateIpGoogleAccess": pga}]
+    w["routers"] = [{"kind": "compute#router", "name": "edge", "network": net,
+                     "region": f"{_COMPUTE}projects/{P}/regions/{region}",
+                     "nats": [{"name": "nat", "sourceSubnetworkIpRangesToNat": "ALL_SUBNETWORKS_ALL_IP_RANGES"}]
+                     if nat else []}]
+    w["firewalls"] = []
+
+
+def _connector_app_all_traffic(pga: bool) -> Callable[[World], None]:
+    def step(w: World) -> None:
+        del_env(w, "INSTANCE_UNIX_SOCKET")
+        set_env(w, "IP_TYPE", "PRIVATE")   # the connector samples' variable: a connector library
+        add_private_ip(w)
+        template(w)["vpcAccess"] = {"networkInterfaces": [{"network": VPC, "subnetwork": "run-egress"}],
+                                    "egress": "ALL_TRAFFIC"}
+        vpc_resources(w, pga=pga)
+    return step
+
+
+def _egress_subnet_in(region: str) -> Callable[[World], None]:
+    def step(w: World) -> None:
+        template(w)["vpcAccess"] = {"networkInterfaces": [{"network": VPC, "subnetwork": "run-egress"}],
+                                    "egress": "PRIVATE_RANGES_ONLY"}
+        vpc_resources(w, region=region)
+    return step
+
+
 def _pair(subject: str, holds: Callable[[], World], near: Callable[[], World], *,
           causes: tuple[str, ...] | None = None, findings: tuple[str, ...] = (),
           near_findings: tuple[str, ...] = (), entry: str | None = None,
@@ -884,6 +926,12 @@ CASES: list[Case] = [
            near_note="the instance lives in another project the caller can see, and is named so"),
     *_pair("app-database-is-read-replica", _w(_app_uses_read_replica), _w(_app_uses_primary),
            near_note="instanceType CLOUD_SQL_INSTANCE: a primary"),
+    *_pair("admin-api-unreachable-from-vpc", _w(_connector_app_all_traffic(pga=False)),
+           _w(_connector_app_all_traffic(pga=True)),
+           note="a connector app, ALL_TRAFFIC into a subnet without Private Google Access or Cloud NAT",
+           near_note="the same subnet with Private Google Access on"),
+    *_pair("vpc-subnet-wrong-region", _w(_egress_subnet_in("europe-west4")), _w(_egress_subnet_in(R)),
+           note="the egress subnet exists only in europe-west4", near_note="the subnet is in the service's region"),
 ]
 
 CASE_BY_ID: dict[str, Case] = {c.id: c for c in CASES}

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 # The APIs, keyed as gcloud names them in CLOUDSDK_API_ENDPOINT_OVERRIDES_<KEY>.
-APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage", "cloudasset")
+APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage",
+        "cloudasset",                # scan: folder and organization scope (issue 13)
+        # Compute and Serverless VPC Access (issue 12: the VPC the workload egresses into). gcloud's
+        # compute override usually ends in /compute/v1/; the gateway keeps only scheme and host, as
+        # the library adds /compute/v1/ itself.
+        "compute", "vpcaccess")
 DEFAULT_HOSTS = {
     "run": "run.googleapis.com",
     "sqladmin": "sqladmin.googleapis.com",
@@ -11,6 +16,8 @@ DEFAULT_HOSTS = {
     "logging": "logging.googleapis.com",
     "serviceusage": "serviceusage.googleapis.com",
     "cloudasset": "cloudasset.googleapis.com",
+    "compute": "compute.googleapis.com",
+    "vpcaccess": "vpcaccess.googleapis.com",
 }
 SERVICE_TITLES = {
     "run.googleapis.com": "Cloud Run Admin API",
@@ -19,4 +26,6 @@ SERVICE_TITLES = {
     "logging.googleapis.com": "Cloud Logging API",
     "serviceusage.googleapis.com": "Service Usage API",
     "cloudasset.googleapis.com": "Cloud Asset API",
+    "compute.googleapis.com": "Compute Engine API",
+    "vpcaccess.googleapis.com": "Serverless VPC Access API",
 }

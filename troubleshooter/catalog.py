@@ -54,6 +54,9 @@ ROOT_CAUSES: tuple[str, ...] = (
     "iam-authentication-flag-off",
     "run-instance-connection-limit",
     "stale-pooled-connections",
+    # The VPC itself (issue 12; root-causes.md "Added causes").
+    "admin-api-unreachable-from-vpc",
+    "vpc-subnet-wrong-region",
 )
 
 # The one cause an operator-typed authorized network can address (and only with that input).

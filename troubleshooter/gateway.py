@@ -101,6 +101,9 @@ _WRITE_PREFIXES = ("Update", "Patch", "Set", "Enable", "Disable", "Create", "Del
 
 _PERMISSION_RE = re.compile(r"[Pp]ermission '?([a-z][a-zA-Z]*\.[a-zA-Z]+\.[a-zA-Z]+)'? denied")
 _NOT_AUTHORIZED_RE = re.compile(r"\b(cloudsql\.[a-z]+\.[a-zA-Z]+)\b")
+# Compute's own wording: "Required 'compute.networks.get' permission for 'projects/P/...'"
+# (hashicorp/terraform-provider-google#8262), with no ErrorInfo naming the permission.
+_REQUIRED_RE = re.compile(r"Required '([a-z][a-zA-Z]*\.[a-zA-Z]+\.[a-zA-Z]+)' permission")
 
 
 def _as_failure(exc: BaseException, api: str, method: str, resource: str) -> ApiFailure:
@@ -126,7 +129,7 @@ def _as_failure(exc: BaseException, api: str, method: str, resource: str) -> Api
         if isinstance(exc, (gexc.PermissionDenied, gexc.Forbidden)):
             perm = meta.get("permission")
             if not perm:
-                m = _PERMISSION_RE.search(msg) or _NOT_AUTHORIZED_RE.search(msg)
+                m = _PERMISSION_RE.search(msg) or _REQUIRED_RE.search(msg) or _NOT_AUTHORIZED_RE.search(msg)
                 perm = m.group(1) if m else None
             return ApiFailure("permission-denied", permission=perm, code=code, **common)
         if isinstance(exc, (gexc.Unauthenticated, gexc.Unauthorized)):
@@ -751,3 +754,59 @@ class Gateway:
         c = self._run("executions")
         return self._listed("run", "ListExecutions", parent, c.list_executions,
                             request={"parent": parent, "page_size": 1000})
+    # ---- Compute Engine v1 and Serverless VPC Access v1 (issue 12: the VPC egress path)
+    # google-cloud-compute is REST-only; its transport adds /compute/v1/ to the endpoint itself,
+    # so an override with gcloud's /compute/v1/ suffix works too (Endpoints keeps scheme + host).
+
+    def _compute(self, kind: str) -> Any:
+        def make() -> Any:
+            from google.cloud import compute_v1
+
+            cls = {
+                "networks": compute_v1.NetworksClient,
+                "subnetworks": compute_v1.SubnetworksClient,
+                "routers": compute_v1.RoutersClient,
+                "firewalls": compute_v1.FirewallsClient,
+            }[kind]
+            return self._rest_client("compute", cls)
+
+        return self._client(f"compute.{kind}", make)
+
+    def _vpcaccess(self) -> Any:
+        def make() -> Any:
+            from google.cloud import vpcaccess_v1
+
+            return self._rest_client("vpcaccess", vpcaccess_v1.VpcAccessServiceClient)
+
+        return self._client("vpcaccess", make)
+
+    def get_network(self, project: str, network: str) -> dict[str, Any]:
+        resource = f"projects/{project}/global/networks/{network}"
+        c = self._compute("networks")
+        return message_to_dict(self.call("compute", "Networks/Get", resource, c.get,
+                                         project=project, network=network))
+
+    def get_subnetwork(self, project: str, region: str, subnetwork: str) -> dict[str, Any]:
+        resource = f"projects/{project}/regions/{region}/subnetworks/{subnetwork}"
+        c = self._compute("subnetworks")
+        return message_to_dict(self.call("compute", "Subnetworks/Get", resource, c.get,
+                                         project=project, region=region, subnetwork=subnetwork))
+
+    def list_subnetworks(self, project: str, region: str) -> list[dict[str, Any]]:
+        resource = f"projects/{project}/regions/{region}/subnetworks"
+        c = self._compute("subnetworks")
+        return self._listed("compute", "Subnetworks/List", resource, c.list, project=project, region=region)
+
+    def list_routers(self, project: str, region: str) -> list[dict[str, Any]]:
+        resource = f"projects/{project}/regions/{region}/routers"
+        c = self._compute("routers")
+        return self._listed("compute", "Routers/List", resource, c.list, project=project, region=region)
+
+    def list_firewalls(self, project: str) -> list[dict[str, Any]]:
+        resource = f"projects/{project}/global/firewalls"
+        c = self._compute("firewalls")
+        return self._listed("compute", "Firewalls/List", resource, c.list, project=project)
+
+    def get_connector(self, name: str) -> dict[str, Any]:
+        c = self._vpcaccess()
+        return message_to_dict(self.call("vpcaccess", "GetConnector", name, c.get_connector, name=name))

@@ -36,6 +36,12 @@ class Observations:
     users: dict[str, list[dict[str, Any]]] = field(default_factory=dict)      # key P:I -> users
     logs: dict[str, LogMatch] = field(default_factory=dict)                   # symptom -> matches
     log_entries_seen: int = 0
+    # The VPC (network probe), raw REST JSON keyed by FactKey parts joined with "/":
+    networks: dict[str, dict[str, Any]] = field(default_factory=dict)         # "P/N" -> Network
+    subnetworks: dict[str, dict[str, Any]] = field(default_factory=dict)      # "P/R/S" -> Subnetwork
+    routers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)    # "P/R" -> routers.list
+    firewalls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "P" -> firewalls.list
+    connectors: dict[str, dict[str, Any]] = field(default_factory=dict)       # name -> Connector
     answers: dict[str, str] = field(default_factory=dict)                     # question id -> choice
     symptoms: list[str] = field(default_factory=list)                         # entry symptoms of the walk
     failures: dict[FactKey, ApiFailure] = field(default_factory=dict)

@@ -188,6 +188,30 @@ def _check_instance_key(value: dict[str, list[Resource]]) -> dict[str, list[Reso
     return value
 
 
+def _compute_named(*, regional: bool) -> Any:
+    """Compute resources the sandbox finds by `name` (and, regional ones, by `region`)."""
+
+    def check(value: list[Resource]) -> list[Resource]:
+        for i, item in enumerate(value):
+            if not isinstance(item.get("name"), str) or not item["name"]:
+                raise ValueError(f"item {i} needs a 'name' (Compute v1 REST shape)")
+            if regional and not isinstance(item.get("region"), str):
+                raise ValueError(f"{item['name']!r} needs a 'region' (a URL or name, as Compute v1 returns it)")
+        return value
+
+    return AfterValidator(check)
+
+
+_CONNECTOR = re.compile(r"^projects/[^/]+/locations/[^/]+/connectors/[^/]+$")
+
+
+def _check_connectors(value: list[Resource]) -> list[Resource]:
+    for i, item in enumerate(value):
+        if not _CONNECTOR.match(str(item.get("name", ""))):
+            raise ValueError(f"vpcConnectors item {i}: name must be projects/P/locations/R/connectors/C")
+    return value
+
+
 def _as_parent(value: Any) -> Any:
     if isinstance(value, dict):
         kind, ident = value.get("type"), _as_str(value.get("id"))
@@ -271,7 +295,8 @@ def decode_etag(etag: str) -> bytes:
 class Fault(_Model):
     """An injected failure: calls matching api/method (and `match`) fail or stall, `times` times."""
 
-    api: Literal["run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage", "cloudasset"]
+    api: Literal["run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage", "cloudasset", "compute",
+                 "vpcaccess"]
     method: str = "*"
     code: int | str | None = None
     message: str | None = None
@@ -355,11 +380,16 @@ class World(_Model):
     log_entries: list[LogEntryDict] = Field(default_factory=list)
     # More of a project (second edition), each in its API's REST JSON shape (world-format.md).
     secrets: list[Resource] = Field(default_factory=list)            # Secret Manager v1 (+ versions, iamPolicy)
-    networks: list[Resource] = Field(default_factory=list)           # Compute v1 Network
-    subnetworks: list[Resource] = Field(default_factory=list)        # Compute v1 Subnetwork
-    routers: list[Resource] = Field(default_factory=list)            # Compute v1 Router (nats[])
-    firewalls: list[Resource] = Field(default_factory=list)          # Compute v1 Firewall
-    vpc_connectors: list[Resource] = Field(default_factory=list)     # Serverless VPC Access v1 Connector
+    networks: Annotated[list[Resource], _compute_named(regional=False)] = Field(
+        default_factory=list)                                        # Compute v1 Network
+    subnetworks: Annotated[list[Resource], _compute_named(regional=True)] = Field(
+        default_factory=list)                                        # Compute v1 Subnetwork
+    routers: Annotated[list[Resource], _compute_named(regional=True)] = Field(
+        default_factory=list)                                        # Compute v1 Router (nats[])
+    firewalls: Annotated[list[Resource], _compute_named(regional=False)] = Field(
+        default_factory=list)                                        # Compute v1 Firewall
+    vpc_connectors: Annotated[list[Resource], AfterValidator(_check_connectors)] = Field(
+        default_factory=list)                                        # Serverless VPC Access v1 Connector
     sql_operations: Annotated[dict[str, list[Resource]], AfterValidator(_check_instance_key)] = Field(
         default_factory=dict
     )                                                                # Cloud SQL Admin Operation per P:I

@@ -37,6 +37,7 @@ HEADLINE: dict[str, tuple[str, ...]] = {
     "saleor-job-open-network": ("connection-timeout",),
     "gchostpay3-revision-not-ready": ("deploy-not-ready",),
     "private-ip-no-egress": ("connection-timeout",),
+    "connector-all-traffic-no-pga": ("connection-timeout",),
     "healthy-baseline": ("unknown",),
 }
 

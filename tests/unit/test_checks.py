@@ -528,6 +528,123 @@ LONG_P = "p" + "x" * 28
 LONG_I = "i" + "y" * 49
 LONG_CN = f"{LONG_P}:{R}:{LONG_I}"
 
+# --------------------------------------------------------------------------- the VPC (issue 12)
+C = "https://www.googleapis.com/compute/v1/"
+CONNECTOR_ENV = plain(INSTANCE_CONNECTION_NAME=CN, IP_TYPE="PUBLIC", DB_USER="app", DB_NAME="shop")
+
+
+def subnet(name: str = "run-sub", region: str = R, pga: bool = False) -> dict[str, Any]:
+    return {"name": name, "region": f"{C}projects/{P}/regions/{region}", "ipCidrRange": "10.8.0.0/26",
+            "network": f"{C}projects/{P}/global/networks/prod-vpc", "privateIpGoogleAccess": pga,
+            "selfLink": f"{C}projects/{P}/regions/{region}/subnetworks/{name}"}
+
+
+def vpc_obs(*, egress: str = "ALL_TRAFFIC", pga: bool = False, nat: bool = False, firewall: bool = False,
+            env: list[dict[str, Any]] | None = None, sub: str = "run-sub", subnet_read: bool = True,
+            failures: dict[FactKey, ApiFailure] | None = None, listed_in: str | None = None) -> Observations:
+    obs = make_obs(run_cfg(env=CONNECTOR_ENV if env is None else env, attached=(),
+                           vpc=VpcAccess(network="prod-vpc", subnetwork=sub, egress=egress)),
+                   failures=failures)
+    obs.networks[f"{P}/prod-vpc"] = {"name": "prod-vpc", "subnetworks": [
+        f"{C}projects/{P}/regions/{listed_in or R}/subnetworks/{sub}"]}
+    key = FactKey.subnetwork(P, R, sub)
+    if subnet_read and key not in obs.failures:
+        obs.subnetworks[f"{P}/{R}/{sub}"] = subnet(sub, pga=pga)
+    elif key not in obs.failures:
+        obs.failures[key] = ApiFailure("not-found", api="compute", method="Subnetworks/Get", resource=sub)
+    if FactKey.routers(P, R) not in obs.failures:
+        obs.routers[f"{P}/{R}"] = [{"name": "r1", "region": f"{C}projects/{P}/regions/{R}",
+                                    "network": f"{C}projects/{P}/global/networks/prod-vpc",
+                                    "nats": [{"name": "nat1", "sourceSubnetworkIpRangesToNat":
+                                              "ALL_SUBNETWORKS_ALL_IP_RANGES"}] if nat else []}]
+    obs.firewalls[P] = [{"name": "deny-egress", "network": f"{C}projects/{P}/global/networks/prod-vpc",
+                         "direction": "EGRESS", "priority": 1000, "denied": [{"IPProtocol": "tcp", "ports": ["443"]}],
+                         "destinationRanges": ["0.0.0.0/0"]}] if firewall else []
+    return obs
+
+
+CASES.update({
+    "admin-api-unreachable-from-vpc": {
+        "failed": lambda: vpc_obs(),
+        "ok": lambda: vpc_obs(pga=True),
+        "uncertain": lambda: vpc_obs(failures={FactKey.routers(P, R): denied(
+            "compute", "Routers/List", f"projects/{P}/regions/{R}/routers", "compute.routers.list")}),
+    },
+    "vpc-subnet-wrong-region": {
+        "failed": lambda: vpc_obs(subnet_read=False, listed_in="europe-west1"),
+        "ok": lambda: vpc_obs(),
+        "uncertain": lambda: vpc_obs(failures={FactKey.subnetwork(P, R, "run-sub"): denied(
+            "compute", "Subnetworks/Get", f"projects/{P}/regions/{R}/subnetworks/run-sub",
+            "compute.subnetworks.get")}),
+    },
+})
+
+
+def test_admin_api_near_misses() -> None:
+    """NAT present, PRIVATE_RANGES_ONLY, a direct-TCP app: none of them is the cause."""
+    assert check("admin-api-unreachable-from-vpc", vpc_obs(nat=True)).outcome == Outcome.OK
+    assert check("admin-api-unreachable-from-vpc", vpc_obs(egress="PRIVATE_RANGES_ONLY")).outcome == Outcome.OK
+    direct = plain(DATABASE_URL=f"postgresql://app:{PASSWORD}@{PUBLIC_IP}:5432/shop")
+    assert check("admin-api-unreachable-from-vpc", vpc_obs(env=direct)).outcome == Outcome.SKIPPED
+
+
+def test_admin_api_firewall_deny_wins_over_private_google_access() -> None:
+    result = check("admin-api-unreachable-from-vpc", vpc_obs(pga=True, firewall=True))
+    assert result.outcome == Outcome.FAILED and "deny-egress" in result.summary
+    assert "0.0.0.0/0" not in json.dumps(result.params)  # never offer the whole internet
+
+
+def test_admin_api_fix_commands_come_from_remedies() -> None:
+    result = check("admin-api-unreachable-from-vpc", vpc_obs())
+    assert result.params["step_1"].endswith(
+        f"gcloud compute networks subnets update run-sub --region={R} --project={P} "
+        "--enable-private-ip-google-access")
+
+
+def test_admin_api_builtin_socket_is_doubt_not_a_verdict() -> None:
+    """Cloud Run makes the /cloudsql connection itself: where its Admin API calls go is undocumented."""
+    result = check("admin-api-unreachable-from-vpc", vpc_obs(env=HEALTHY_ENV))
+    assert result.outcome == Outcome.UNCERTAIN and "not documented" in result.summary
+
+
+def test_subnet_in_region_and_missing_subnet() -> None:
+    assert check("vpc-subnet-wrong-region", vpc_obs(subnet_read=False, listed_in=R)).outcome == Outcome.FAILED
+    obs = vpc_obs(subnet_read=False)
+    obs.networks.clear()
+    obs.failures[FactKey.network(P, "prod-vpc")] = ApiFailure("not-found", api="compute", method="Networks/Get",
+                                                            resource="prod-vpc")
+    # Nothing in Compute, and the revision deployed: not judged (a world without network data).
+    assert check("vpc-subnet-wrong-region", obs).outcome == Outcome.SKIPPED
+
+
+def test_connector_in_another_region() -> None:
+    name = f"projects/{P}/locations/europe-west1/connectors/c1"
+    obs = make_obs(run_cfg(vpc=VpcAccess(connector=name, egress="ALL_TRAFFIC")))
+    result = check("vpc-subnet-wrong-region", obs)
+    assert result.outcome == Outcome.FAILED and "europe-west1" in result.summary
+    ok = f"projects/{P}/locations/{R}/connectors/c1"
+    obs = make_obs(run_cfg(vpc=VpcAccess(connector=ok)))
+    obs.connectors[ok] = {"name": ok, "network": "prod-vpc", "state": "READY", "ipCidrRange": "10.8.0.0/28"}
+    assert check("vpc-subnet-wrong-region", obs).outcome == Outcome.OK
+
+
+def test_private_ip_check_knows_private_services_access() -> None:
+    """Egress on the right network, but the servicenetworking peering is gone: doubt, not ok."""
+    obs = make_obs(run_cfg(vpc=VpcAccess(network="prod-vpc", subnetwork="s")), instances=[instance(**PRIVATE_ONLY)])
+    assert check("private-ip-without-vpc-egress", obs).outcome == Outcome.OK
+    obs.networks[f"{P}/prod-vpc"] = {"name": "prod-vpc", "peerings": []}
+    result = check("private-ip-without-vpc-egress", obs)
+    assert result.outcome == Outcome.UNCERTAIN and "servicenetworking-googleapis-com" in result.summary
+    obs.networks[f"{P}/prod-vpc"]["peerings"] = [{"name": "servicenetworking-googleapis-com", "state": "ACTIVE"}]
+    assert check("vpc-network-mismatch", obs).outcome == Outcome.OK
+
+
+def test_all_traffic_to_public_ip_is_fine_through_cloud_nat() -> None:
+    obs = vpc_obs(nat=True, env=HEALTHY_ENV)
+    assert check("all-traffic-egress-to-public-ip", obs).outcome == Outcome.OK
+    assert check("all-traffic-egress-to-public-ip", vpc_obs(env=HEALTHY_ENV)).outcome == Outcome.FAILED
+
+
 EXPECTED = {"failed": Outcome.FAILED, "ok": Outcome.OK, "uncertain": Outcome.UNCERTAIN}
 PAIRS = [(cid, kind) for cid, cases in CASES.items() for kind in cases]
 

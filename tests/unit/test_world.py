@@ -146,3 +146,16 @@ def test_syntax_errors_and_unreadable_files(tmp_path: Path) -> None:
 def test_world_model_accepts_snake_case_in_python() -> None:
     world = World(name="w", target={"project": "p", "region": "r", "service": "s"}, log_entries=[])
     assert world.to_dict()["target"] == {"project": "p", "region": "r", "service": "s"}
+
+
+@pytest.mark.parametrize(("key", "item", "said"), [
+    ("subnetworks", {"name": "s1"}, "'s1' needs a 'region'"),
+    ("routers", {"name": "r1", "network": "n"}, "'r1' needs a 'region'"),
+    ("networks", {"peerings": []}, "needs a 'name'"),
+    ("vpcConnectors", {"name": "c1", "state": "READY"}, "projects/P/locations/R/connectors/C"),
+])
+def test_vpc_resources_name_what_the_sandbox_serves_them_by(tmp_path: Path, key: str, item: dict, said: str) -> None:
+    data = _fixture_data()
+    data[key] = [item]
+    message = _bad(tmp_path, "w.json", json.dumps(data))
+    assert key in message and said in message

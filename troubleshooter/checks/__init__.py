@@ -18,6 +18,7 @@ from troubleshooter.checks import (
     network,
     replica,
     revision,
+    vpc,
 )
 from troubleshooter.checks.base import Check
 
@@ -34,6 +35,7 @@ ALL: tuple[Check, ...] = (
     *database.CHECKS,
     *access.CHECKS,       # added causes follow the first catalog, in the spec's order
     *methods.CHECKS,
+    *vpc.CHECKS,          # the VPC itself (issue 12), last of the added causes
     *findings.CHECKS,
     *replica.CHECKS,
 )

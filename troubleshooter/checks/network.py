@@ -11,9 +11,9 @@ from troubleshooter.facts.instance import Instance
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.names import path_project, short
 from troubleshooter.facts.read import Facts
-from troubleshooter.facts.sources import APP, RUN_CONFIG, SQL
+from troubleshooter.facts.sources import APP, NETWORK, RUN_CONFIG, SQL
 from troubleshooter.facts.workload import run_ev
-from troubleshooter.model import CheckResult, InstanceRef, RunConfig, VpcAccess
+from troubleshooter.model import CheckResult, InstanceRef, Outcome, RunConfig, VpcAccess
 from troubleshooter.remedies.contracts import (
     SUBNET_PLACEHOLDER,
     AddVpcEgress,
@@ -73,6 +73,36 @@ def _network_params(obs: Facts, inst: Instance) -> dict[str, Any]:
     }
 
 
+def _psa(obs: Facts, inst: Instance, name: str) -> CheckResult | None:
+    """Private services access on the instance's network (the network probe's networks.get).
+
+    A private IP is reached through the `servicenetworking-googleapis-com` peering; without it
+    (deleted after the instance got its IP) egress into the right network still cannot reach it.
+    None when the network was not read (a world or project without that data: the verdict stays
+    what the Run configuration decides), a 404 included.
+    """
+    full = inst.private_network or ""
+    if not full:
+        return None
+    project, net_name = path_project(full, inst.project or obs.target.project), short(full)
+    net = obs.network(project, net_name)
+    if net is None:
+        f = obs.failure(FactKey.network(project, net_name))
+        if f is None or f.kind == "not-found":
+            return None
+        return CheckResult.ok(f"(Private services access on {net_name} not confirmed: {f.explain()}.)")
+    peering = net.psa_peering
+    ev = net.evidence("peerings[]", [p.get("name") for p in net.raw.get("peerings") or ()])
+    if net.has_private_services_access:
+        return CheckResult.ok(f"Network {net_name} has private services access (peering "
+                              "servicenetworking-googleapis-com ACTIVE).", ev)
+    state = f"in state {peering.get('state')}" if peering is not None else "missing"
+    return CheckResult.uncertain(
+        f"Instance {name}'s private IP is on network {net_name}, but its private services access peering "
+        f"(servicenetworking-googleapis-com) is {state}: the private IP is not routable from the VPC until "
+        f"it is restored (`gcloud services vpc-peerings list --network={net_name} --project={project}`).", ev)
+
+
 def _need_run(obs: Facts) -> RunConfig | CheckResult:
     run = obs.run
     return run if run is not None else unknown(obs, "the revision's VPC egress", FactKey.run())
@@ -125,10 +155,14 @@ def _private_no_egress(obs: Facts, run: RunConfig, ref: InstanceRef, inst: Insta
     if not private:
         return CheckResult.skipped(f"Instance {name}: {why}; VPC egress is not needed for it.")
     if run.vpc.configured:
+        psa = _psa(obs, inst, name)
+        if psa is not None and psa.outcome == Outcome.UNCERTAIN:
+            return CheckResult.uncertain(psa.summary, ip_ev, vpc_ev, *psa.evidence)
         return CheckResult.ok(
             f"{obs.target.kind.capitalize()} {obs.target.name} has VPC egress "
             f"({run.vpc.network or run.vpc.subnetwork or run.vpc.connector}) to reach {name}'s "
-            "private IP.", ip_ev, vpc_ev,
+            "private IP." + (f" {psa.summary}" if psa is not None else ""), ip_ev, vpc_ev,
+            *(psa.evidence if psa is not None else ()),
         )
     params = {**base_params(obs), **instance_params(inst, ref), **_network_params(obs, inst),
               "private_ip": (inst.ips("PRIVATE") or [None])[0]}
@@ -185,8 +219,12 @@ def _mismatch(obs: Facts, run: RunConfig, ref: InstanceRef, inst: Instance) -> C
         )
     have_key = (path_project(run.vpc.network, obs.target.project), short(run.vpc.network))
     if have_key == want_key:
+        psa = _psa(obs, inst, name)
+        if psa is not None and psa.outcome == Outcome.UNCERTAIN:
+            return CheckResult.uncertain(psa.summary, vpc_ev, net_ev, *psa.evidence)
         return CheckResult.ok(
-            f"VPC egress uses network {have_key[1]}, the private network of {name}.", vpc_ev, net_ev
+            f"VPC egress uses network {have_key[1]}, the private network of {name}."
+            + (f" {psa.summary}" if psa is not None else ""), vpc_ev, net_ev
         )
     params = {**base_params(obs), **instance_params(inst, ref), **_network_params(obs, inst),
               "current_network": run.vpc.network, "current_subnet": run.vpc.subnetwork}
@@ -226,11 +264,15 @@ def _all_traffic(obs: Facts, run: RunConfig, ref: InstanceRef, inst: Instance) -
             vpc_ev, ip_ev,
         )
     public = inst.ips("PRIMARY")[0]
+    nat = _nat_for_egress(obs)
+    if nat is not None:
+        return CheckResult.ok(f"All traffic goes through the VPC, and {nat} takes it out to instance {name}'s "
+                              f"public IP {public}.", vpc_ev, ip_ev)
     return failed(
         f"{obs.target.kind.capitalize()} {obs.target.name} sends all traffic into the VPC "
         f"(egress ALL_TRAFFIC) while instance {name} has only a public IP ({public}), so the "
         "connection leaves through the VPC and dies there unless that network has Cloud NAT "
-        "(not checked).",
+        f"({_nat_note(obs)}).",
         [vpc_ev, ip_ev],
         {**base_params(obs), **instance_params(inst, ref), "vpc_egress": "private-ranges-only",
          "network": run.vpc.network, "subnet": run.vpc.subnetwork, "connector": run.vpc.connector,
@@ -238,6 +280,43 @@ def _all_traffic(obs: Facts, run: RunConfig, ref: InstanceRef, inst: Instance) -
         [("VPC egress", "PRIVATE_RANGES_ONLY (or a private IP on the instance)", "ALL_TRAFFIC")],
         SetEgressPrivateRanges(obs.target),
     )
+
+
+def _egress_subnet(obs: Facts) -> Any:
+    path = obs.egress_path()
+    if path is None or path.kind != "direct":
+        return None, path
+    return obs.subnet(path.subnet_project, path.subnet_region, path.subnet or path.network), path
+
+
+def _nat_for_egress(obs: Facts) -> str | None:
+    """The Cloud NAT gateway serving the Direct VPC egress subnet, in words (None: none seen)."""
+    sub, path = _egress_subnet(obs)
+    if path is not None and path.kind == "connector":
+        # A connector's instances sit in its own /28 (or named subnet): a NAT for every subnet covers it.
+        con = obs.connector(path.connector)
+        if con is None:
+            return None
+        for nat in obs.nats(con.subnet_project or path.network_project, con.region, con.network) or []:
+            if str(nat.raw.get("sourceSubnetworkIpRangesToNat", "")).startswith("ALL_SUBNETWORKS"):
+                return f"Cloud NAT {nat.name} (router {nat.router}) for every subnet of {con.network}"
+        return None
+    if sub is None:
+        return None
+    nats = obs.nats(sub.network_project, sub.region, sub.network) or []
+    for nat in nats:
+        if nat.covers(sub):
+            return f"Cloud NAT {nat.name} (router {nat.router}) on subnet {sub.name}"
+    return None
+
+
+def _nat_note(obs: Facts) -> str:
+    sub, path = _egress_subnet(obs)
+    if sub is None:
+        return "not checked: the egress subnet was not read"
+    if obs.nats(sub.network_project, sub.region, sub.network) is None:
+        return f"not known: {obs.reason(FactKey.routers(sub.network_project, sub.region))}"
+    return f"subnet {sub.name} has none"
 
 
 def all_traffic_egress_to_public_ip(obs: Facts) -> CheckResult:
@@ -248,10 +327,10 @@ def all_traffic_egress_to_public_ip(obs: Facts) -> CheckResult:
 
 
 CHECKS = (
-    Check.reporting("private-ip-without-vpc-egress", probes=(RUN_CONFIG, APP, SQL),
+    Check.reporting("private-ip-without-vpc-egress", probes=(RUN_CONFIG, APP, SQL, NETWORK),
                     judge=private_ip_without_vpc_egress),
-    Check.reporting("vpc-network-mismatch", probes=(RUN_CONFIG, APP, SQL),
+    Check.reporting("vpc-network-mismatch", probes=(RUN_CONFIG, APP, SQL, NETWORK),
                     judge=vpc_network_mismatch),
-    Check.reporting("all-traffic-egress-to-public-ip", probes=(RUN_CONFIG, APP, SQL),
+    Check.reporting("all-traffic-egress-to-public-ip", probes=(RUN_CONFIG, APP, SQL, NETWORK),
                     judge=all_traffic_egress_to_public_ip),
 )

@@ -22,9 +22,17 @@ _RECORDED_BY: dict[str, tuple[str, ...]] = {
     "databases": (sources.DBUSERS,),
     "users": (sources.DBUSERS,),
     "logs": (sources.LOGS,),
+    # The VPC (issue 12): Compute and Serverless VPC Access reads of the network probe.
+    "network": (sources.NETWORK,),
+    "subnetwork": (sources.NETWORK,),
+    "subnetworks": (sources.NETWORK,),
+    "routers": (sources.NETWORK,),
+    "firewalls": (sources.NETWORK,),
+    "connector": (sources.NETWORK,),
 }
 # Kinds whose first part is the project the fact is about.
-_PROJECT_SCOPED = frozenset({"project", "usage", "instance", "list", "iam", "databases", "users"})
+_PROJECT_SCOPED = frozenset({"project", "usage", "instance", "list", "iam", "databases", "users",
+                             "network", "subnetwork", "subnetworks", "routers", "firewalls"})
 
 
 @dataclass(frozen=True)
@@ -104,3 +112,30 @@ class FactKey:
     @classmethod
     def users(cls, project: str, instance: str) -> "FactKey":
         return cls("users", (project, instance))
+
+    # ---------------------------------------------------------------- the VPC (network probe)
+    @classmethod
+    def network(cls, project: str, network: str) -> "FactKey":
+        return cls("network", (project, network))
+
+    @classmethod
+    def subnetwork(cls, project: str, region: str, subnetwork: str) -> "FactKey":
+        return cls("subnetwork", (project, region, subnetwork))
+
+    @classmethod
+    def subnetworks(cls, project: str, region: str) -> "FactKey":
+        """subnetworks.list of a region (a connector's subnet, read alongside the connector)."""
+        return cls("subnetworks", (project, region))
+
+    @classmethod
+    def routers(cls, project: str, region: str) -> "FactKey":
+        return cls("routers", (project, region))
+
+    @classmethod
+    def firewalls(cls, project: str) -> "FactKey":
+        return cls("firewalls", (project,))
+
+    @classmethod
+    def connector(cls, name: str) -> "FactKey":
+        """projects/P/locations/R/connectors/C"""
+        return cls("connector", (name,))

@@ -15,6 +15,16 @@ from troubleshooter.facts.app import APP_ANSWER_KEY, AppView, instance_name
 from troubleshooter.facts.instance import Instance
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.names import clean
+from troubleshooter.facts.network import (
+    Connector,
+    EgressPath,
+    Firewall,
+    Nat,
+    Network,
+    Subnet,
+    egress_path,
+    nats_of,
+)
 from troubleshooter.facts.policy import Policy
 from troubleshooter.facts.workload import (
     ANNOTATION_NOTE,
@@ -338,6 +348,38 @@ class Facts:
         """The users of instance `project:name`, as `users.list` returned them."""
         self._read(sources.DBUSERS)
         return self._obs.users.get(key)
+
+    # ---------------------------------------------------------------- the VPC (network probe)
+    def egress_path(self) -> EgressPath | None:
+        """Where the revision's VPC egress goes (None: it has none, or the config is unread)."""
+        run = self.run
+        return egress_path(run.vpc if run else None, self.target.project, self.target.region)
+
+    def network(self, project: str, name: str) -> Network | None:
+        self._read(sources.NETWORK)
+        raw = self._obs.networks.get(f"{project}/{name}")
+        return Network(raw, project) if raw is not None else None
+
+    def subnet(self, project: str, region: str, name: str) -> Subnet | None:
+        self._read(sources.NETWORK)
+        raw = self._obs.subnetworks.get(f"{project}/{region}/{name}")
+        return Subnet(raw, project) if raw is not None else None
+
+    def nats(self, project: str, region: str, network: str) -> list[Nat] | None:
+        """The Cloud NAT gateways of `network` in `region` (None: routers.list was not read)."""
+        self._read(sources.NETWORK)
+        raw = self._obs.routers.get(f"{project}/{region}")
+        return nats_of(raw, network) if raw is not None else None
+
+    def firewalls(self, project: str) -> list[Firewall] | None:
+        self._read(sources.NETWORK)
+        raw = self._obs.firewalls.get(project)
+        return [Firewall(f, project) for f in raw] if raw is not None else None
+
+    def connector(self, name: str) -> Connector | None:
+        self._read(sources.NETWORK)
+        raw = self._obs.connectors.get(name)
+        return Connector(raw) if raw is not None else None
 
     # ---------------------------------------------------------------- logs
     @property

@@ -10,6 +10,7 @@ from troubleshooter.probes import (
     databases_users,
     iam,
     logs,
+    network,
     project,
     run_config,
     service_usage,
@@ -30,6 +31,7 @@ ALL_PROBES: tuple[Probe, ...] = (
     service_usage.PROBE,
     databases_users.PROBE,
     logs.PROBE,
+    network.PROBE,
 )
 
 REGISTRY: Mapping[str, Probe] = MappingProxyType({p.id: p for p in ALL_PROBES})

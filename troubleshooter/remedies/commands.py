@@ -138,3 +138,52 @@ def commands_for(fix: FixInput) -> list[str]:
     if isinstance(fix, SetEgressPrivateRanges):
         return [_update(fix.target, "--vpc-egress=private-ranges-only")]
     raise TypeError(f"no command for {type(fix).__name__}")
+
+
+# ---- the VPC (issue 12): commands a person runs by hand (no API plan: they change the network)
+
+
+def enable_private_google_access(subnet: str, region: str, project: str) -> str:
+    """Private Google Access on the subnet: Google APIs from addresses without an external IP."""
+    return shell(["gcloud", "compute", "networks", "subnets", "update", subnet, f"--region={region}",
+                  f"--project={project}", "--enable-private-ip-google-access"])
+
+
+def create_cloud_nat(network: str, region: str, project: str, router: str = "nat-router") -> list[str]:
+    """A Cloud Router and a NAT gateway for every subnet range of `network` in `region`."""
+    return [
+        shell(["gcloud", "compute", "routers", "create", router, f"--network={network}",
+               f"--region={region}", f"--project={project}"]),
+        shell(["gcloud", "compute", "routers", "nats", "create", "nat-config", f"--router={router}",
+               f"--region={region}", f"--project={project}", "--auto-allocate-nat-external-ips",
+               "--nat-all-subnet-ip-ranges"]),
+    ]
+
+
+def egress_private_ranges(target: Target) -> str:
+    return _update(target, "--vpc-egress=private-ranges-only")
+
+
+def describe_subnets(network: str, project: str) -> str:
+    return shell(["gcloud", "compute", "networks", "subnets", "list", f"--network={network}",
+                  f"--project={project}", "--format=table(name,region,ipCidrRange)"])
+
+
+def move_egress_subnet(target: Target, network: str | None, subnet: str) -> str:
+    return _update(target, *vpc_flags(network, subnet, "private-ranges-only")[:-1])
+
+
+def move_connector(target: Target, connector: str) -> str:
+    return _update(target, f"--vpc-connector={connector}")
+
+
+def list_connectors(project: str, region: str) -> str:
+    return shell(["gcloud", "compute", "networks", "vpc-access", "connectors", "list", f"--region={region}",
+                  f"--project={project}"])
+
+
+def allow_google_apis_egress(network: str, project: str, priority: int) -> str:
+    """An egress allow for tcp:443 to private.googleapis.com's range, above a deny (never 0.0.0.0/0)."""
+    return shell(["gcloud", "compute", "firewall-rules", "create", "allow-google-apis-egress",
+                  f"--network={network}", f"--project={project}", "--direction=EGRESS", "--action=ALLOW",
+                  "--rules=tcp:443", "--destination-ranges=199.36.153.8/30", f"--priority={priority}"])

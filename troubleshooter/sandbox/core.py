@@ -6,8 +6,10 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from troubleshooter.apis import APIS as API_KEYS
 from troubleshooter.sandbox.asset_api import AssetApi
 from troubleshooter.sandbox.calls import CallLog
+from troubleshooter.sandbox.compute_api import ComputeApi, compute_error
 from troubleshooter.sandbox.crm_api import ResourceManagerApi
 from troubleshooter.sandbox.dispatch import Dispatcher
 from troubleshooter.sandbox.faults import FaultBook
@@ -17,9 +19,10 @@ from troubleshooter.sandbox.run_api import RunApi
 from troubleshooter.sandbox.sql_api import SqlAdminServer
 from troubleshooter.sandbox.state import WorldState
 from troubleshooter.sandbox.usage_api import ServiceUsageApi
+from troubleshooter.sandbox.vpcaccess_api import VpcAccessApi
 from troubleshooter.world import World
 
-APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage", "cloudasset")
+APIS = API_KEYS  # one server per API the tool calls (troubleshooter/apis.py)
 
 
 class Sandbox:
@@ -49,6 +52,8 @@ class Sandbox:
                 "logging": RestServer(LoggingApi(st, self._log_filter).routes(), d),
                 "serviceusage": RestServer(ServiceUsageApi(st).routes(), d),
                 "cloudasset": RestServer(AssetApi(st).routes(), d),
+                "compute": RestServer(ComputeApi(st).routes(), d, compute_error),
+                "vpcaccess": RestServer(VpcAccessApi(st).routes(), d),
             }
             for server in self._servers.values():
                 server.start()
@@ -94,7 +99,7 @@ class Sandbox:
 
     @property
     def endpoints(self) -> dict[str, str]:
-        """`http://127.0.0.1:PORT` per API key (run, sqladmin, cloudresourcemanager, logging, serviceusage)."""
+        """`http://127.0.0.1:PORT` per API key (run, sqladmin, cloudresourcemanager, logging, serviceusage, compute, vpcaccess)."""
         if not self._started:
             raise RuntimeError("the sandbox is not running: call start() or use it as a context manager")
         return {api: self._servers[api].url for api in APIS}

@@ -100,7 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             status, body = 200, self._dispatch(verb, path, parts.query, raw)
         except ApiError as exc:
-            status, body = exc.http, exc.to_rest()
+            status, body = exc.http, self.server.error_body(exc)
         except Exception as exc:  # a sandbox bug must reach the client as a 500, not a hang
             print(f"sandbox: {verb} {path}: {exc!r}", file=sys.stderr)
             status, body = 500, ApiError("INTERNAL", f"Sandbox error: {exc!r}").to_rest()
@@ -139,10 +139,15 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 128  # probes open connections in bursts; the default backlog of 5 drops SYNs
 
-    def __init__(self, routes: list[Route], dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, routes: list[Route], dispatcher: Dispatcher,
+        error_body: Callable[[ApiError], Any] | None = None,
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.routes = routes
         self.dispatcher = dispatcher
+        # Most APIs answer AIP-193 errors; Compute keeps its legacy body (compute_api.compute_error).
+        self.error_body: Callable[[ApiError], Any] = error_body or ApiError.to_rest
         self._lock = threading.Lock()
         self._open: dict[threading.Thread, socket.socket] = {}
 
@@ -179,8 +184,11 @@ class _Server(ThreadingHTTPServer):
 class RestServer:
     """One REST API on 127.0.0.1, an ephemeral port."""
 
-    def __init__(self, routes: list[Route], dispatcher: Dispatcher) -> None:
-        self._server = _Server(routes, dispatcher)
+    def __init__(
+        self, routes: list[Route], dispatcher: Dispatcher,
+        error_body: Callable[[ApiError], Any] | None = None,
+    ) -> None:
+        self._server = _Server(routes, dispatcher, error_body)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-serve", daemon=True
         )

@@ -20,6 +20,8 @@ API_SERVICES = {
     "sqladmin": "sqladmin.googleapis.com",
     "logging": "logging.googleapis.com",
     "cloudresourcemanager": "cloudresourcemanager.googleapis.com",
+    "compute": "compute.googleapis.com",
+    "vpcaccess": "vpcaccess.googleapis.com",
 }
 
 
