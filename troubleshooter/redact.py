@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, Final
@@ -310,6 +311,41 @@ def cut_long_lines(text: str, limit: int = MAX_LINE) -> str:
     return "\n".join(lines)
 
 
+# --- values known to be secret ------------------------------------------------------------
+
+# Secret Manager payloads read in this process (with the operator's consent): masked wherever
+# they appear, whatever their shape. Registered by the probe that reads them, dropped when the
+# engine closes (forget_known_secrets); longest first, so a payload holding another is masked whole.
+_KNOWN_LOCK: Final = threading.Lock()
+_KNOWN: list[str] = []
+_KNOWN_MIN = 4  # shorter values ("on", "5432") would mask ordinary words everywhere
+
+
+def register_secret(value: str) -> None:
+    """Mask `value` (and each of its lines) in every later redact() of this process."""
+    pieces = {value, value.strip(), *(line.strip() for line in value.splitlines())}
+    with _KNOWN_LOCK:
+        for piece in pieces:
+            if len(piece) >= _KNOWN_MIN and piece not in _KNOWN:
+                _KNOWN.append(piece)
+        _KNOWN.sort(key=len, reverse=True)
+
+
+def forget_known_secrets() -> None:
+    """Drop every registered value (the run that read them is over)."""
+    with _KNOWN_LOCK:
+        _KNOWN.clear()
+
+
+def _mask_known(text: str) -> str:
+    with _KNOWN_LOCK:
+        known = list(_KNOWN)
+    for value in known:
+        if value in text:
+            text = text.replace(value, REDACTED)
+    return text
+
+
 def redact(text: str) -> str:
     """Mask every secret in free text (log lines, env values, error messages, commands).
 
@@ -321,7 +357,7 @@ def redact(text: str) -> str:
     """
     if not text:
         return text
-    text = cut_long_lines(text)
+    text = cut_long_lines(_mask_known(text))
     for _kind, pattern in _TOKEN_PATTERNS[:1]:
         # Private keys first: their base64 body would otherwise be cut up by later rules.
         text = pattern.sub(REDACTED, text)

@@ -43,6 +43,7 @@ class AppConnection:
     display: str = ""
     role: Role | None = None
     problem: str | None = None
+    read_from: str | None = None  # "read from secret S, version N": a Secret Manager value read with consent
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ def var(conn: AppConnection) -> str:
 
 def app_ev(conn: AppConnection, note: str = "") -> Evidence:
     """Evidence of an app setting: always the redacted display, never the raw value."""
+    if conn.read_from and conn.read_from not in note:
+        note = "; ".join(n for n in (note, conn.read_from) if n)
     return Evidence(sources.APP, f"env[{var(conn)}]", conn.display, sources.RUN_API, "", note)
 
 

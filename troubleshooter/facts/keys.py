@@ -22,9 +22,14 @@ _RECORDED_BY: dict[str, tuple[str, ...]] = {
     "databases": (sources.DBUSERS,),
     "users": (sources.DBUSERS,),
     "logs": (sources.LOGS,),
+    "secret": (sources.SECRETS,),
+    "secret-versions": (sources.SECRETS,),
+    "secret-iam": (sources.SECRETS,),
+    "secret-payload": (sources.SECRETS,),
 }
 # Kinds whose first part is the project the fact is about.
-_PROJECT_SCOPED = frozenset({"project", "usage", "instance", "list", "iam", "databases", "users"})
+_PROJECT_SCOPED = frozenset({"project", "usage", "instance", "list", "iam", "databases", "users",
+                             "secret", "secret-versions", "secret-iam", "secret-payload"})
 
 
 @dataclass(frozen=True)
@@ -104,3 +109,21 @@ class FactKey:
     @classmethod
     def users(cls, project: str, instance: str) -> "FactKey":
         return cls("users", (project, instance))
+
+    # ---------------------------------------------------------------- Secret Manager
+    @classmethod
+    def secret(cls, project: str, secret: str) -> "FactKey":
+        return cls("secret", (project, secret))
+
+    @classmethod
+    def secret_versions(cls, project: str, secret: str) -> "FactKey":
+        return cls("secret-versions", (project, secret))
+
+    @classmethod
+    def secret_iam(cls, project: str, secret: str) -> "FactKey":
+        return cls("secret-iam", (project, secret))
+
+    @classmethod
+    def secret_payload(cls, project: str, secret: str, version: str) -> "FactKey":
+        """AccessSecretVersion of one version (only with consent): its failure, never its data."""
+        return cls("secret-payload", (project, secret, version))

@@ -12,6 +12,7 @@ IAM = "iam"
 USAGE = "service-usage"
 DBUSERS = "databases-users"
 LOGS = "logs"
+SECRETS = "secrets"
 
 # Evidence `source`: the API a fact was read from.
 RUN_API = "run.googleapis.com"
@@ -19,3 +20,4 @@ SQL_API = "sqladmin.googleapis.com"
 CRM_API = "cloudresourcemanager.googleapis.com"
 USAGE_API = "serviceusage.googleapis.com"
 LOGGING_API = "logging.googleapis.com"
+SECRET_API = "secretmanager.googleapis.com"

@@ -12,6 +12,7 @@ from troubleshooter.probes import (
     logs,
     project,
     run_config,
+    secrets,
     service_usage,
     serving_revision,
     sql_instances,
@@ -22,6 +23,7 @@ from troubleshooter.probes.base import Probe
 # contract: the decision graph and the checks name them.
 ALL_PROBES: tuple[Probe, ...] = (
     run_config.PROBE,
+    secrets.PROBE,
     serving_revision.PROBE,
     project.PROBE,
     app_settings.PROBE,

@@ -13,12 +13,13 @@ from troubleshooter.sandbox.faults import FaultBook
 from troubleshooter.sandbox.logging_api import FilterCompiler, LoggingApi
 from troubleshooter.sandbox.rest import RestServer
 from troubleshooter.sandbox.run_api import RunApi
+from troubleshooter.sandbox.secrets_api import SecretManagerApi
 from troubleshooter.sandbox.sql_api import SqlAdminServer
 from troubleshooter.sandbox.state import WorldState
 from troubleshooter.sandbox.usage_api import ServiceUsageApi
 from troubleshooter.world import World
 
-APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage")
+APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage", "secretmanager")
 
 
 class Sandbox:
@@ -47,6 +48,7 @@ class Sandbox:
                 "cloudresourcemanager": RestServer(ResourceManagerApi(st).routes(), d),
                 "logging": RestServer(LoggingApi(st, self._log_filter).routes(), d),
                 "serviceusage": RestServer(ServiceUsageApi(st).routes(), d),
+                "secretmanager": RestServer(SecretManagerApi(st).routes(), d),
             }
             for server in self._servers.values():
                 server.start()

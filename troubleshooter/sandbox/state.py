@@ -20,6 +20,7 @@ API_SERVICES = {
     "sqladmin": "sqladmin.googleapis.com",
     "logging": "logging.googleapis.com",
     "cloudresourcemanager": "cloudresourcemanager.googleapis.com",
+    "secretmanager": "secretmanager.googleapis.com",
 }
 
 
