@@ -18,6 +18,7 @@ from troubleshooter.checks import (
     network,
     replica,
     revision,
+    secrets,
 )
 from troubleshooter.checks.base import Check
 
@@ -30,10 +31,11 @@ ALL: tuple[Check, ...] = (
     *instance.CHECKS,
     *network.CHECKS,
     *app.CHECKS,
-    *revision.CHECKS[1:],
+    *secrets.CHECKS[:1],  # secret-not-accessible
     *database.CHECKS,
     *access.CHECKS,       # added causes follow the first catalog, in the spec's order
     *methods.CHECKS,
+    *secrets.CHECKS[1:],  # secret-version-not-enabled (an added cause, after the others)
     *findings.CHECKS,
     *replica.CHECKS,
 )
