@@ -918,8 +918,11 @@ class Run:
 
 def run_world(data: World, graph: Any, *, symptom: str | None = None,
               answers: Mapping[str, str] | None = None, timeout: float | None = None,
-              deadline: float | None = None) -> Run:
-    """Serve `data` in a real Sandbox and diagnose its target through the engine, as `diagnose` does."""
+              deadline: float | None = None, read_secrets: bool | None = None) -> Run:
+    """Serve `data` in a real Sandbox and diagnose its target through the engine, as `diagnose` does.
+    `read_secrets` (the operator's consent) defaults to what the world's `expect` was written for."""
+    if read_secrets is None:
+        read_secrets = bool((data.get("expect") or {}).get("readSecrets"))
     from troubleshooter.engine.troubleshooting import Troubleshooting
     from troubleshooter.engine.workspace import Workspace
     from troubleshooter.world import world_from_data
@@ -931,7 +934,7 @@ def run_world(data: World, graph: Any, *, symptom: str | None = None,
     if deadline is not None:
         options["deadline"] = deadline
     with Workspace.serving(world, graph, gateway_options=options) as workspace:
-        engine = Troubleshooting.begin(workspace, target_of(world), answers=answers)
+        engine = Troubleshooting.begin(workspace, target_of(world), answers=answers, read_secrets=read_secrets)
         started = time.monotonic()
         d = engine.diagnose(symptom=symptom)
         assert workspace.sandbox is not None

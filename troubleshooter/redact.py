@@ -324,6 +324,12 @@ _KNOWN_MIN = 4  # shorter values ("on", "5432") would mask ordinary words everyw
 def register_secret(value: str) -> None:
     """Mask `value` (and each of its lines) in every later redact() of this process."""
     pieces = {value, value.strip(), *(line.strip() for line in value.splitlines())}
+    # The password inside a DSN payload is a secret on its own (a driver error may quote it).
+    pieces.update(m.group("pw") for m in _URL_USERINFO_RE.finditer(value))
+    for m in _KEY_SEP_RE.finditer(value):
+        key = _normalize_name(m.group("key"))
+        if key in {"PASSWORD", "PWD", "PASSWD", "PASS", "PW"} or key.endswith("PASSWORD"):
+            pieces.add(value[m.end():_value_end(value, m.end())].strip("'\"\\ "))
     with _KNOWN_LOCK:
         for piece in pieces:
             if len(piece) >= _KNOWN_MIN and piece not in _KNOWN:

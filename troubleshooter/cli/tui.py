@@ -12,9 +12,11 @@ from troubleshooter.tui.launch import Launch
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @target_options
 @click.option("--read-only", is_flag=True, help="Never change anything (hides every apply action).")
+@click.option("--read-secrets", is_flag=True,
+              help="Read the Secret Manager values the app's env names without asking (never shown).")
 @click.version_option(package_name="troubleshooter")
 @click.pass_context
-def cli(ctx: click.Context, target: TargetFlags, read_only: bool) -> None:
+def cli(ctx: click.Context, target: TargetFlags, read_only: bool, read_secrets: bool) -> None:
     """Find why a Cloud Run service or job cannot reach its Cloud SQL database, and fix it.
 
     Without a command: the guided troubleshooter (TUI).
@@ -22,7 +24,7 @@ def cli(ctx: click.Context, target: TargetFlags, read_only: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     run_tui(Launch(project=target.project, region=target.region, service=target.service, job=target.job,
-                   world=target.world, read_only=read_only))
+                   world=target.world, read_only=read_only, read_secrets=read_secrets))
 
 
 @click.command()

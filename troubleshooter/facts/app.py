@@ -25,12 +25,13 @@ class AppView:
 
     @property
     def secret_vars(self) -> str:
-        return ", ".join(v for c in self.secret for v in c.source) or "the database settings"
+        return ", ".join(_named(c, v) for c in self.secret for v in c.source) or "the database settings"
 
     @property
     def route_vars(self) -> str:
-        """The Secret Manager-backed variables that would say where the app connects."""
-        return ", ".join(v for c in self.secret if c.role in _ROUTE_ROLES for v in c.source) \
+        """The Secret Manager-backed variables that would say where the app connects (with why a
+        read the operator consented to still failed, naming the permission)."""
+        return ", ".join(_named(c, v) for c in self.secret if c.role in _ROUTE_ROLES for v in c.source) \
             or self.secret_vars
 
     @property
@@ -58,6 +59,10 @@ class AppView:
             c for c in self.readable
             if c.dsn is not None and c.dsn.host_kind == host_kind and c.dsn.transport == "tcp"
         ]
+
+
+def _named(conn: AppConnection, variable: str) -> str:
+    return f"{variable}: {conn.unread_why}" if conn.unread_why else variable
 
 
 def var(conn: AppConnection) -> str:

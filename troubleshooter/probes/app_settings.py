@@ -25,7 +25,9 @@ from typing import Any, Mapping, Sequence
 from troubleshooter.dsn.connections import AppConnection, app_connections
 from troubleshooter.dsn.kinds import show
 from troubleshooter.dsn.roles import env_role
+from troubleshooter.probes.secrets import DECIDING_ROLES
 from troubleshooter.facts import sources
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.model import Evidence, InstanceRef, Outcome, ProbeResult, RunConfig
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import split_connection_name
@@ -64,7 +66,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
 def _secret_backed(entry: Mapping[str, Any]) -> bool:
     name = entry.get("name")
     ref = (entry.get("valueSource") or {}).get("secretKeyRef") or (entry.get("valueFrom") or {}).get("secretKeyRef")
-    return bool(ref) and isinstance(name, str) and env_role(name) is not None
+    return bool(ref) and isinstance(name, str) and env_role(name) in DECIDING_ROLES
 
 
 def _with_secrets(env: list[dict[str, Any]], ctx: ProbeContext) -> list[AppConnection]:
@@ -78,8 +80,15 @@ def _with_secrets(env: list[dict[str, Any]], ctx: ProbeContext) -> list[AppConne
         payloads = dict(ctx.obs.secret_payloads)
         ctx.obs.secret_payloads.clear()
         notes = dict(ctx.obs.secret_reads)
+        unread: dict[str, str] = {}
+        for u in ctx.obs.secret_uses:
+            f = ctx.obs.failures.get(FactKey.secret_payload(u.project, u.secret, u.version))
+            if f is not None and u.variable:
+                unread[u.variable] = f"reading secret {u.secret} failed: {f.explain()}"
     if not payloads:
-        return app_connections(env)
+        return [replace(c, unread_why="; ".join(unread[v] for v in c.source if v in unread))
+                if c.kind == "secret" and any(v in unread for v in c.source) else c
+                for c in app_connections(env)]
     plain: dict[str, str] = {}
     resolved = []
     for e in env:
@@ -135,7 +144,8 @@ def _evidence(cfg: RunConfig, conn: AppConnection) -> Evidence:
     if conn.read_from:
         notes.append(f"{conn.read_from} (with the operator's consent; the value is never shown)")
     if not conn.readable:
-        notes.append(f"from Secret Manager ({conn.secret_ref}): not read")
+        notes.append(f"from Secret Manager ({conn.secret_ref}): not read"
+                     + (f" ({conn.unread_why})" if conn.unread_why else ""))
     if conn.problem:
         notes.append(redact(conn.problem))
     # `display` is redacted by dsn; redact again so no future display form can leak.

@@ -9,7 +9,8 @@ it), into `obs.secrets["P/S"]`; the policy of a secret's project when it is not 
 None of these returns a payload.
 
 Payloads only with the operator's consent (`--read-secrets`, the TUI's yes, `obs.read_secrets`),
-and only of env variables that hold a database setting (dsn roles): `versions.access`, in
+and only of env variables that say where the app connects (dsn roles url, host, port, socket
+path, connection name; never a password alone): `versions.access`, in
 parallel with the reads above. Each text is registered with troubleshooter.redact (masked if it
 ever reached an output) and handed to `app-settings` in `obs.secret_payloads`, which parses it
 and drops it; what stays is "read from secret S, version N" (`obs.secret_reads`).
@@ -52,9 +53,14 @@ def named_uses(ctx: ProbeContext) -> list[SecretUse]:
     return uses
 
 
+# The settings whose value decides where and how the app connects (a URL, host, port, socket or
+# connection name); a user or password alone decides none of the checks that stay undecided.
+DECIDING_ROLES = ("url", "host", "port", "socket-path", "connection-name")
+
+
 def payload_uses(uses: list[SecretUse]) -> list[SecretUse]:
-    """Env uses whose variable holds a database setting: the only payloads worth reading."""
-    return [u for u in uses if u.variable is not None and env_role(u.variable) is not None]
+    """Env uses whose variable says where the app connects: the only payloads worth reading."""
+    return [u for u in uses if u.variable is not None and env_role(u.variable) in DECIDING_ROLES]
 
 
 def run(ctx: ProbeContext) -> ProbeResult:

@@ -62,6 +62,7 @@ class TroubleshooterApp(Navigator, App[None]):
         self.workspace: Workspace | None = None
         self.target: Target | None = None
         self.state: RunState | None = None
+        self.secrets_asked = False       # the Secret Manager consent modal is shown once per session
         self.scenarios: list[Any] = []
         self.resolutions: dict[str, str] = {}
         self.choices: dict[str, tuple[list[tuple[str, str]], str]] = {}
@@ -152,7 +153,8 @@ class TroubleshooterApp(Navigator, App[None]):
         )
 
         engine = Troubleshooting.begin(self.workspace, self.target, read_only=self.launch.read_only,
-                                       scenario=self.launch.scenario or self.launch.world)
+                                       scenario=self.launch.scenario or self.launch.world,
+                                       read_secrets=self.launch.read_secrets)
         sandboxed = self.workspace.sandboxed
         engine.session.record("session", f"troubleshooting {self.target.describe()}" + (" (sandbox)" if sandboxed else ""))
         self.state = RunState(engine)
@@ -245,6 +247,18 @@ class TroubleshooterApp(Navigator, App[None]):
     def probe_finished(self, message: m.ProbeFinished) -> None:
         if self.state is not None:
             self.concluded(self.state.probe_finished(message.run, message.result))
+            self.maybe_ask_secrets()
+
+    def maybe_ask_secrets(self) -> None:
+        """Once the probes are done: settings kept in Secret Manager? Ask once per session
+        whether they may be read (the modal names the secrets, never a value)."""
+        state = self.state
+        if state is None or self.secrets_asked or state.run is None or not state.run.done:
+            return
+        names = state.engine.secrets_to_ask()
+        if names:
+            self.secrets_asked = True
+            self.post_message(m.SecretsConsentWanted(names))
 
     @on(m.DiagnosisFinished)
     def diagnosis_finished(self, message: m.DiagnosisFinished) -> None:
@@ -308,6 +322,7 @@ class TroubleshooterApp(Navigator, App[None]):
             self.run_worker(self.workspace.close, thread=True, group="backend-close", exit_on_error=False)
         self.workers.cancel_group(self, "probes")
         self.workspace = self.target = self.state = None
+        self.secrets_asked = False
         self.launch = Launch(**{**self.launch.__dict__, "scenario": message.info.name})
         self.open_workspace(message.info.name)
 
