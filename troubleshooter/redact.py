@@ -259,6 +259,10 @@ def _mask_value(value: str) -> str:
     return REDACTED
 
 
+# A probe's or check's outcome after its id ("secrets: skipped" in the RCA timeline).
+_OUTCOME_WORDS: Final = frozenset({"ok", "failed", "uncertain", "skipped"})
+
+
 def _redact_key_values(text: str) -> str:
     out: list[str] = []
     last = 0
@@ -273,6 +277,8 @@ def _redact_key_values(text: str) -> str:
         value = text[vstart:vend]
         if not value or value == REDACTED or _SECRET_REFERENCE_RE.fullmatch(value.strip("\"'\\")):
             continue
+        if value in _OUTCOME_WORDS:
+            continue  # "secrets: ok" is the `secrets` probe's outcome, not a secret's value
         masked = _mask_value(value)
         if masked == value:
             continue

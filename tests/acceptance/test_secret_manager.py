@@ -335,20 +335,43 @@ def test_the_payload_is_in_no_rca_file(tmp_path: Path) -> None:
     _clean(text)
 
 
+async def at_question(app: Any, pilot: Any) -> None:
+    """The walk, Enter on question:app-connection: the consent modal."""
+    from troubleshooter.tui.autopilot import at_walk, on, settle
+    from troubleshooter.tui.widgets.walk_tree import WalkTree
+
+    await at_walk(app, pilot)
+    tree = app.screen.query_one(WalkTree)
+
+    def find(node: Any) -> Any:
+        if node.data is not None and node.data.node.id == "question:app-connection":
+            return node
+        for child in node.children:
+            if (hit := find(child)) is not None:
+                return hit
+        return None
+
+    node = find(tree.root)
+    assert node is not None
+    tree.select_node(node)
+    await settle(app, pilot, lambda: on(app, "SecretsConsentModal"))
+
+
 async def test_the_payload_is_in_no_tui_screen_export_or_clipboard(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from textual.widgets import OptionList
 
     from troubleshooter.tui.app import TroubleshooterApp
-    from troubleshooter.tui.autopilot import at_causes, at_symptoms, on, settle
+    from troubleshooter.tui.autopilot import on, settle
     from troubleshooter.tui.launch import Launch
 
     monkeypatch.chdir(tmp_path)
     app = TroubleshooterApp(Launch(demo=True, scenario=SCENARIO))
     seen: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        # The first run had no consent: the modal names the secret, nothing was read yet.
-        await settle(app, pilot, lambda: on(app, "SecretsConsentModal"))
+        # The first run had no consent: Enter on the question the secret would answer asks,
+        # naming the secret; nothing was read yet.
+        await at_question(app, pilot)
         names = app.screen.query_one("#secrets-names").content
         assert "pg-database-url" in str(names)
         assert app.workspace.sandbox.calls.count("secretmanager", "AccessSecretVersion") == 0
@@ -356,7 +379,10 @@ async def test_the_payload_is_in_no_tui_screen_export_or_clipboard(tmp_path: Pat
         await settle(app, pilot, lambda: app.state.run is not None and app.state.run.done
                      and app.state.engine.read_secrets)
         assert app.workspace.sandbox.calls.count("secretmanager", "AccessSecretVersion") == 1
-        await at_causes(app, pilot)
+        await settle(app, pilot, lambda: on(app, "WalkScreen"))
+        await pilot.press("e")
+        await settle(app, pilot, lambda: on(app, "CausesScreen") and bool(app.state.causes)
+                     and app.state.causes[0].id in app.state.plans)
         options = app.screen.query_one("#cause-list", OptionList)
         ids = [str(options.get_option_at_index(i).id) for i in range(options.option_count)]
         assert "app-uses-localhost-tcp" in ids
@@ -378,16 +404,15 @@ async def test_the_payload_is_in_no_tui_screen_export_or_clipboard(tmp_path: Pat
 
 async def test_the_tui_no_keeps_the_values_unread() -> None:
     from troubleshooter.tui.app import TroubleshooterApp
-    from troubleshooter.tui.autopilot import at_symptoms, on, settle
+    from troubleshooter.tui.autopilot import on, settle
     from troubleshooter.tui.launch import Launch
 
     app = TroubleshooterApp(Launch(demo=True, scenario=SCENARIO))
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot, lambda: on(app, "SecretsConsentModal"))
+        await at_question(app, pilot)
         await pilot.press("n")
-        await settle(app, pilot, lambda: not on(app, "SecretsConsentModal"))
-        await at_symptoms(app, pilot)
-        assert not app.state.engine.read_secrets
+        await settle(app, pilot, lambda: on(app, "WalkScreen"))
+        assert not app.state.engine.read_secrets and app.state.engine.secrets_asked
         assert app.workspace.sandbox.calls.count("secretmanager", "AccessSecretVersion") == 0
 
 

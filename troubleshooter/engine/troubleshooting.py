@@ -45,6 +45,7 @@ class Troubleshooting:
     # The operator's consent to read the Secret Manager values the app's settings name
     # (--read-secrets, or yes in the TUI's modal), for this session only.
     read_secrets: bool = False
+    secrets_asked: bool = False  # the operator was asked (the TUI asks once per session)
 
     @classmethod
     def begin(cls, workspace: Workspace, target: Target, *, read_only: bool = False,

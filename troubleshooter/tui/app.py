@@ -62,7 +62,6 @@ class TroubleshooterApp(Navigator, App[None]):
         self.workspace: Workspace | None = None
         self.target: Target | None = None
         self.state: RunState | None = None
-        self.secrets_asked = False       # the Secret Manager consent modal is shown once per session
         self.scenarios: list[Any] = []
         self.resolutions: dict[str, str] = {}
         self.choices: dict[str, tuple[list[tuple[str, str]], str]] = {}
@@ -247,18 +246,6 @@ class TroubleshooterApp(Navigator, App[None]):
     def probe_finished(self, message: m.ProbeFinished) -> None:
         if self.state is not None:
             self.concluded(self.state.probe_finished(message.run, message.result))
-            self.maybe_ask_secrets()
-
-    def maybe_ask_secrets(self) -> None:
-        """Once the probes are done: settings kept in Secret Manager? Ask once per session
-        whether they may be read (the modal names the secrets, never a value)."""
-        state = self.state
-        if state is None or self.secrets_asked or state.run is None or not state.run.done:
-            return
-        names = state.engine.secrets_to_ask()
-        if names:
-            self.secrets_asked = True
-            self.post_message(m.SecretsConsentWanted(names))
 
     @on(m.DiagnosisFinished)
     def diagnosis_finished(self, message: m.DiagnosisFinished) -> None:
@@ -322,7 +309,6 @@ class TroubleshooterApp(Navigator, App[None]):
             self.run_worker(self.workspace.close, thread=True, group="backend-close", exit_on_error=False)
         self.workers.cancel_group(self, "probes")
         self.workspace = self.target = self.state = None
-        self.secrets_asked = False
         self.launch = Launch(**{**self.launch.__dict__, "scenario": message.info.name})
         self.open_workspace(message.info.name)
 

@@ -133,6 +133,8 @@ class Navigator:
             self.state.engine.consent_to_secrets(bool(yes))
             if yes:
                 self.start_probes()  # type: ignore[attr-defined]
+            else:  # no: the question is the operator's to answer, as before
+                self.notify("Secret Manager values stay unread: answer how the app connects.")
             self.bump()
 
         self.push_screen(SecretsConsentModal(message.secrets), answered)
