@@ -734,7 +734,11 @@ class Gateway:
     def list_secret_versions(self, secret: str) -> list[dict[str, Any]]:
         """Every version of `secret`, newest first, with its state (never a payload)."""
         c = self._secrets()
-        return self._listed("secretmanager", "ListSecretVersions", secret, c.list_secret_versions, parent=secret)
+        pager = self.call("secretmanager", "ListSecretVersions", secret, c.list_secret_versions, parent=secret)
+        try:  # later pages are fetched while iterating; counted once, as one call to the method
+            return [message_to_dict(v) for v in pager]
+        except Exception as exc:
+            raise _as_failure(exc, "secretmanager", "ListSecretVersions", secret) from None
 
     def get_secret_version(self, name: str) -> dict[str, Any]:
         """One version (`.../versions/N` or `.../versions/latest`): its state, never its payload."""

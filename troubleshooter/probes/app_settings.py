@@ -20,12 +20,11 @@ Evidence values are redacted (`display` of each connection); DSN passwords never
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from troubleshooter.dsn.connections import AppConnection, app_connections
 from troubleshooter.dsn.kinds import show
-from troubleshooter.dsn.roles import env_role
-from troubleshooter.probes.secrets import DECIDING_ROLES
+from troubleshooter.probes.secrets import waits_for_secrets
 from troubleshooter.facts import sources
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.model import Evidence, InstanceRef, Outcome, ProbeResult, RunConfig
@@ -40,7 +39,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
     cfg = ctx.obs.run
     if cfg is None:
         return ProbeResult(ID, Outcome.SKIPPED, "the Cloud Run configuration could not be read")
-    if ctx.obs.read_secrets and any(_secret_backed(e) for e in cfg.env):
+    if waits_for_secrets(ctx):
         ctx.wait_for(sources.SECRETS)  # the values the operator let us read
     app = _with_secrets(list(cfg.env), ctx)
     refs = instance_refs(cfg.attached, app, ctx.target.project)
@@ -61,12 +60,6 @@ def run(ctx: ProbeContext) -> ProbeResult:
         else f"no database setting found in env; {len(refs)} instance(s) referenced"
     )
     return ProbeResult(ID, Outcome.OK, summary, evidence)
-
-
-def _secret_backed(entry: Mapping[str, Any]) -> bool:
-    name = entry.get("name")
-    ref = (entry.get("valueSource") or {}).get("secretKeyRef") or (entry.get("valueFrom") or {}).get("secretKeyRef")
-    return bool(ref) and isinstance(name, str) and env_role(name) in DECIDING_ROLES
 
 
 def _with_secrets(env: list[dict[str, Any]], ctx: ProbeContext) -> list[AppConnection]:

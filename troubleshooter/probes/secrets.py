@@ -31,9 +31,9 @@ from troubleshooter.facts import sources
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.secrets import SecretFacts, SecretUse, access_grants, secret_uses, version_id
 from troubleshooter.failures import ApiFailure
-from troubleshooter.model import Evidence, Outcome, ProbeResult
+from troubleshooter.model import Evidence, InstanceRef, Outcome, ProbeResult
 from troubleshooter.probes.base import Probe, ProbeContext
-from troubleshooter.probes.common import record, settle
+from troubleshooter.probes.common import lookup_refs, record, settle, split_connection_name
 from troubleshooter.redact import register_secret
 
 ID = sources.SECRETS
@@ -61,6 +61,24 @@ DECIDING_ROLES = ("url", "host", "port", "socket-path", "connection-name")
 def payload_uses(uses: list[SecretUse]) -> list[SecretUse]:
     """Env uses whose variable says where the app connects: the only payloads worth reading."""
     return [u for u in uses if u.variable is not None and env_role(u.variable) in DECIDING_ROLES]
+
+
+def waits_for_secrets(ctx: ProbeContext) -> bool:
+    """True when app-settings will wait for this probe (consent, and a deciding setting in a
+    secret): the probes behind app-settings then start their attachment-known reads early."""
+    cfg = ctx.obs.run
+    return bool(ctx.obs.read_secrets and cfg is not None and any(
+        isinstance(e.get("name"), str) and env_role(e["name"]) in DECIDING_ROLES
+        and ((e.get("valueSource") or {}).get("secretKeyRef") or (e.get("valueFrom") or {}).get("secretKeyRef"))
+        for e in cfg.env))
+
+
+def attached_refs(ctx: ProbeContext) -> list[InstanceRef]:
+    """The instances the attachment names (known once run-config is read), to fetch early."""
+    cfg = ctx.obs.run
+    if cfg is None:
+        return []
+    return lookup_refs(split_connection_name(n, ctx.target.project) for n in cfg.attached)
 
 
 def run(ctx: ProbeContext) -> ProbeResult:
