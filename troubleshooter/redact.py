@@ -320,15 +320,16 @@ def cut_long_lines(text: str, limit: int = MAX_LINE) -> str:
 # --- values known to be secret ------------------------------------------------------------
 
 # Secret Manager payloads read in this process (with the operator's consent): masked wherever
-# they appear, whatever their shape. Registered by the probe that reads them, dropped when the
-# engine closes (forget_known_secrets); longest first, so a payload holding another is masked whole.
+# they appear, whatever their shape. Registered by the probe that reads them under its owner (the
+# gateway of the workspace), dropped when that workspace closes (forget_known_secrets).
 _KNOWN_LOCK: Final = threading.Lock()
-_KNOWN: list[str] = []
+_KNOWN_BY: dict[int, set[str]] = {}
+_KNOWN: list[str] = []    # every owner's values, longest first (a payload holding another is masked whole)
 _KNOWN_MIN = 4  # shorter values ("on", "5432") would mask ordinary words everywhere
 
 
-def register_secret(value: str) -> None:
-    """Mask `value` (and each of its lines) in every later redact() of this process."""
+def register_secret(value: str, owner: object = None) -> None:
+    """Mask `value` (each of its lines, a DSN's password in it) in every later redact()."""
     pieces = {value, value.strip(), *(line.strip() for line in value.splitlines())}
     # The password inside a DSN payload is a secret on its own (a driver error may quote it).
     pieces.update(m.group("pw") for m in _URL_USERINFO_RE.finditer(value))
@@ -337,16 +338,20 @@ def register_secret(value: str) -> None:
         if key in {"PASSWORD", "PWD", "PASSWD", "PASS", "PW"} or key.endswith("PASSWORD"):
             pieces.add(value[m.end():_value_end(value, m.end())].strip("'\"\\ "))
     with _KNOWN_LOCK:
-        for piece in pieces:
-            if len(piece) >= _KNOWN_MIN and piece not in _KNOWN:
-                _KNOWN.append(piece)
-        _KNOWN.sort(key=len, reverse=True)
+        mine = _KNOWN_BY.setdefault(id(owner), set())
+        mine.update(p for p in pieces if len(p) >= _KNOWN_MIN)
+        _rebuild_known()
 
 
-def forget_known_secrets() -> None:
-    """Drop every registered value (the run that read them is over)."""
+def forget_known_secrets(owner: object = None) -> None:
+    """Drop the values `owner` registered (the workspace that read them is closing)."""
     with _KNOWN_LOCK:
-        _KNOWN.clear()
+        _KNOWN_BY.pop(id(owner), None)
+        _rebuild_known()
+
+
+def _rebuild_known() -> None:
+    _KNOWN[:] = sorted({v for values in _KNOWN_BY.values() for v in values}, key=len, reverse=True)
 
 
 def _mask_known(text: str) -> str:

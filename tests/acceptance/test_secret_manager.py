@@ -461,3 +461,17 @@ def test_probe_result_and_rca_say_where_the_value_came_from() -> None:
     text = build_report(s)
     assert "read from secret pg-database-url, version 2" in text
     _clean(text)
+
+
+def test_a_secret_volume_pinning_a_disabled_version_is_found_without_reading_it() -> None:
+    data = world()
+    t = data["services"][0]["template"]
+    t["volumes"].append({"name": "pg-cert", "secret": {"secret": "pg-database-url",
+                                                     "items": [{"path": "url", "version": "1"}]}})
+    t["containers"][0]["volumeMounts"].append({"name": "pg-cert", "mountPath": "/secrets/pg"})
+    r = run_world(data, GRAPH, read_secrets=True)
+    cause = next(c for c in r.diagnosis.causes if c.id == "secret-version-not-enabled")
+    assert "version 1 is DISABLED" in cause.summary
+    assert any("volume pg-cert (/secrets/pg) wants 1" in e.note for e in cause.evidence)
+    # Only the env's URL was read; a volume's file is never read.
+    assert [c.resource for c in accesses(r)] == [f"{SECRET}/versions/latest"]

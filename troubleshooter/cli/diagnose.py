@@ -40,9 +40,11 @@ def diagnose(target: TargetFlags, fmt: str, symptom: str | None, answers: dict[s
         raise BadInput(f"--output {output!r}: no such directory {str(Path(output).parent)!r}")
     with troubleshooting(target, answers=answers, read_secrets=read_secrets) as engine:
         engine.diagnose(symptom=symptom, log_window_minutes=log_window)
-    engine.require_readable()
-    session = engine.session
-    text = render(session, fmt)
+        engine.require_readable()
+        session = engine.session
+        # Rendered while the workspace is open: a Secret Manager value read with consent is still
+        # registered with the redaction boundary, so it would be masked even here.
+        text = render(session, fmt)
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")

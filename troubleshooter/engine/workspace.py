@@ -86,7 +86,7 @@ class Workspace:
         try:
             self.gateway.close()
         finally:
-            forget_known_secrets()  # the Secret Manager values a run read are not kept past it
+            forget_known_secrets(self.gateway)  # the Secret Manager values its runs read: not kept past it
             if self.sandbox is not None:
                 self.sandbox.stop()
 

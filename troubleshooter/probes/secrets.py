@@ -123,7 +123,7 @@ def run(ctx: ProbeContext) -> ProbeResult:
             continue
         assert got is not None
         name, text = got
-        register_secret(text)
+        register_secret(text, owner=ctx.gateway)
         note = f"read from secret {use.secret}, version {version_id(name)}"
         with ctx.obs.lock:
             ctx.obs.secret_payloads[use.variable or ""] = text
