@@ -140,7 +140,8 @@ def indirect_grants(policy: Mapping[str, Any] | None, sa: str) -> list[str]:
     for b in (policy or {}).get("bindings") or ():
         role = str(b.get("role") or "")
         members = [str(m).lower() for m in b.get("members") or ()]
-        if role in ACCESS_ROLES and any(m.startswith(("group:", "domain:", "principalset:")) for m in members):
+        # A group's owners are people: only Secret Manager's own roles to a group might be the SA's.
+        if role in ACCESS_ROLES[:2] and any(m.startswith(("group:", "domain:", "principalset:")) for m in members):
             out.append(f"{role} to {', '.join(m for m in members if not m.startswith('serviceaccount:'))}")
         elif "/roles/" in role and member_of(sa) in members:
             out.append(f"custom role {role}")
