@@ -212,8 +212,9 @@ def test_stop_is_clean_no_threads_or_ports_left(fixture_world: World) -> None:
 
 def test_endpoints_and_env(fixture_world: World) -> None:
     with Sandbox(fixture_world) as sandbox:
-        assert set(sandbox.endpoints) == {"run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage"}
-        assert len(set(sandbox.endpoints.values())) == 5
+        assert set(sandbox.endpoints) == {"run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage",
+                                          "secretmanager"}
+        assert len(set(sandbox.endpoints.values())) == 6
         assert sandbox.env["CLOUDSDK_API_ENDPOINT_OVERRIDES_SQLADMIN"] == sandbox.endpoints["sqladmin"] + "/"
         bad = requests.get(f"{sandbox.endpoints['run']}/v2/nothing/here", timeout=5)
         assert bad.status_code == 404 and bad.json()["error"]["status"] == "NOT_FOUND"
