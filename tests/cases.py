@@ -371,6 +371,42 @@ def _older_secret_denied(w: World) -> None:
     older_failed_revision(w, _SECRET_DENIED)
 
 
+DB_SECRET = "orders-db-password"
+
+
+def _db_secret(w: World, states: tuple[str, ...] = ("ENABLED", "ENABLED", "ENABLED"),
+               bindings: list[dict[str, Any]] | None = None) -> None:
+    """DB_PASS's secret as Secret Manager has it: versions 1.. (oldest first) and its own policy."""
+    w["secrets"] = [{
+        "name": f"projects/{P}/secrets/{DB_SECRET}", "replication": {"automatic": {}},
+        "iamPolicy": {"version": 3, "etag": "BwYS3c", "bindings": bindings or []},
+        "versions": [{"name": f"projects/{PN}/secrets/{DB_SECRET}/versions/{n}", "state": st,
+                      "createTime": f"-{10 - n}d", "payload": {"data": "U3VwM3ItczNjcmV0LXB3"}}
+                     for n, st in enumerate(states, start=1)],
+    }]
+
+
+def _pinned_version_disabled(w: World) -> None:
+    _db_secret(w, ("ENABLED", "ENABLED", "DISABLED"))    # DB_PASS pins version 3
+
+
+def _newer_version_disabled(w: World) -> None:
+    _db_secret(w, ("ENABLED", "ENABLED", "ENABLED", "DISABLED"))  # latest (4) is off; 3 is pinned
+
+
+def _no_secret_accessor(w: World) -> None:
+    _db_secret(w)
+    policy = w["projects"][0]["iamPolicy"]
+    policy["bindings"] = [b for b in policy["bindings"] if b["role"] != "roles/secretmanager.secretAccessor"]
+
+
+def _secret_accessor_by_condition(w: World) -> None:
+    _no_secret_accessor(w)
+    _db_secret(w, bindings=[{"role": "roles/secretmanager.secretAccessor", "members": [f"serviceAccount:{SA}"],
+                             "condition": {"title": "orders secrets",
+                                           "expression": f'resource.name.startsWith("projects/{PN}/secrets/orders-")'}}])
+
+
 def _detach(w: World) -> None:
     t = template(w)
     t["volumes"] = [v for v in t["volumes"] if "cloudSqlInstance" not in v]
@@ -871,6 +907,9 @@ CASES: list[Case] = [
            note="inherent: a revision that cannot read its secret never becomes ready, so "
                 "latest-revision-not-ready holds too",
            near_note="an older revision was denied the secret; the newest one is ready"),
+    *_pair("secret-not-accessible", _w(_no_secret_accessor), _w(_secret_accessor_by_condition), suffix="+iam",
+           note="decided from IAM: no role with secretmanager.versions.access on the secret or the project",
+           near_note="secretAccessor on the secret under a condition that applies to it"),
     *_pair("database-not-found", _w(_db_name_missing), _w(_db_name_postgres),
            entry="database-missing", near_note="DB_NAME names the existing postgres database"),
     *_pair("db-user-not-found", _w(_db_user_missing), _w(_db_user_postgres),
@@ -891,6 +930,9 @@ CASES: list[Case] = [
            entry="connection-refused",
            note="host=/cloudsql/... in the DSN, ECONNREFUSED 127.0.0.1:5432 in the logs",
            near_note="the same DSN, no TCP attempt in the logs"),
+    *_pair("secret-version-not-enabled", _w(_pinned_version_disabled), _w(_newer_version_disabled),
+           note="DB_PASS pins version 3, which is DISABLED",
+           near_note="a newer version is disabled; the pinned version 3 is enabled"),
     *_pair("password-not-url-encoded", _w(_password_with_at), _w(_password_encoded),
            findings=("plaintext-secret-in-env",), near_findings=("plaintext-secret-in-env",),
            note="an '@' in the password, unencoded", near_note="the same password with %40"),
@@ -966,8 +1008,11 @@ class Run:
 
 def run_world(data: World, graph: Any, *, symptom: str | None = None,
               answers: Mapping[str, str] | None = None, timeout: float | None = None,
-              deadline: float | None = None) -> Run:
-    """Serve `data` in a real Sandbox and diagnose its target through the engine, as `diagnose` does."""
+              deadline: float | None = None, read_secrets: bool | None = None) -> Run:
+    """Serve `data` in a real Sandbox and diagnose its target through the engine, as `diagnose` does.
+    `read_secrets` (the operator's consent) defaults to what the world's `expect` was written for."""
+    if read_secrets is None:
+        read_secrets = bool((data.get("expect") or {}).get("readSecrets"))
     from troubleshooter.engine.troubleshooting import Troubleshooting
     from troubleshooter.engine.workspace import Workspace
     from troubleshooter.world import world_from_data
@@ -979,7 +1024,7 @@ def run_world(data: World, graph: Any, *, symptom: str | None = None,
     if deadline is not None:
         options["deadline"] = deadline
     with Workspace.serving(world, graph, gateway_options=options) as workspace:
-        engine = Troubleshooting.begin(workspace, target_of(world), answers=answers)
+        engine = Troubleshooting.begin(workspace, target_of(world), answers=answers, read_secrets=read_secrets)
         started = time.monotonic()
         d = engine.diagnose(symptom=symptom)
         assert workspace.sandbox is not None

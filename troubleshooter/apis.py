@@ -8,7 +8,8 @@ APIS = ("run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage",
         # Compute and Serverless VPC Access (issue 12: the VPC the workload egresses into). gcloud's
         # compute override usually ends in /compute/v1/; the gateway keeps only scheme and host, as
         # the library adds /compute/v1/ itself.
-        "compute", "vpcaccess")
+        "compute", "vpcaccess",
+        "secretmanager")  # Secret Manager (issue 12: where real apps keep the DSN)
 DEFAULT_HOSTS = {
     "run": "run.googleapis.com",
     "sqladmin": "sqladmin.googleapis.com",
@@ -18,6 +19,7 @@ DEFAULT_HOSTS = {
     "cloudasset": "cloudasset.googleapis.com",
     "compute": "compute.googleapis.com",
     "vpcaccess": "vpcaccess.googleapis.com",
+    "secretmanager": "secretmanager.googleapis.com",
 }
 SERVICE_TITLES = {
     "run.googleapis.com": "Cloud Run Admin API",
@@ -28,4 +30,5 @@ SERVICE_TITLES = {
     "cloudasset.googleapis.com": "Cloud Asset API",
     "compute.googleapis.com": "Compute Engine API",
     "vpcaccess.googleapis.com": "Serverless VPC Access API",
+    "secretmanager.googleapis.com": "Secret Manager API",
 }

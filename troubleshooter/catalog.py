@@ -42,8 +42,8 @@ ROOT_CAUSES: tuple[str, ...] = (
     "password-authentication-failed",
     "too-many-connections",
     "admin-api-quota-exceeded",
-    # Added causes (root-causes.md, "Added causes"), in the spec's order (secret-version-not-enabled,
-    # admin-api-unreachable-from-vpc and vpc-subnet-wrong-region are not built yet).
+    # Added causes (root-causes.md, "Added causes"), in the spec's order (admin-api-unreachable-from-vpc
+    # and vpc-subnet-wrong-region are not built here: they go before and after secret-version-not-enabled).
     "instance-not-accessible",
     "driver-lacks-unix-socket",
     "dsn-socket-param-ignored",
@@ -54,8 +54,9 @@ ROOT_CAUSES: tuple[str, ...] = (
     "iam-authentication-flag-off",
     "run-instance-connection-limit",
     "stale-pooled-connections",
-    # The VPC itself (issue 12; root-causes.md "Added causes").
+    # Issue 12 (root-causes.md "Added causes", in the spec's order): the VPC itself and secrets.
     "admin-api-unreachable-from-vpc",
+    "secret-version-not-enabled",
     "vpc-subnet-wrong-region",
 )
 

@@ -314,7 +314,8 @@ def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported
         params = fix_params(target, result)
         spec = node.spec
         fix = spec.fix
-        contract = result.fix if result is not None and fix is not None and fix.automatic else None
+        contract = (result.fix if result is not None and fix is not None
+                    and (fix.automatic or (result.fix is not None and result.fix.manual)) else None)
         commands = commands_for(contract) if contract is not None else []
         item = Reported(
             id=node.short,
@@ -326,7 +327,8 @@ def report(graph: DecisionGraph, target: Target, w: Walk) -> tuple[list[Reported
             commands=commands,
             steps=[t for s in (fix.steps if fix else []) if (t := fill(s, params)).strip()],
             # A contract can leave a choice to the operator (e.g. which subnet): then not automatic.
-            automatic=bool(commands and contract is not None and contract.choice is None),
+            automatic=bool(commands and contract is not None and not contract.manual
+                           and contract.choice is None),
             risk=fill(fix.risk, params) if fix else "",
             prevention=list(spec.prevention),
             expected_actual=result.expected_actual if result else (),

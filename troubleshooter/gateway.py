@@ -810,3 +810,47 @@ class Gateway:
     def get_connector(self, name: str) -> dict[str, Any]:
         c = self._vpcaccess()
         return message_to_dict(self.call("vpcaccess", "GetConnector", name, c.get_connector, name=name))
+    # ---- Secret Manager v1 ----------------------------------------------------------
+
+    def _secrets(self) -> Any:
+        def make() -> Any:
+            from google.cloud import secretmanager_v1
+
+            return self._rest_client("secretmanager", secretmanager_v1.SecretManagerServiceClient)
+
+        return self._client("secretmanager", make)
+
+    def get_secret(self, name: str) -> dict[str, Any]:
+        """A secret's metadata (`projects/P/secrets/S`; the answer names the project by number)."""
+        c = self._secrets()
+        return message_to_dict(self.call("secretmanager", "GetSecret", name, c.get_secret, name=name))
+
+    def list_secret_versions(self, secret: str) -> list[dict[str, Any]]:
+        """Every version of `secret`, newest first, with its state (never a payload)."""
+        c = self._secrets()
+        pager = self.call("secretmanager", "ListSecretVersions", secret, c.list_secret_versions, parent=secret)
+        try:  # later pages are fetched while iterating; counted once, as one call to the method
+            return [message_to_dict(v) for v in pager]
+        except Exception as exc:
+            raise _as_failure(exc, "secretmanager", "ListSecretVersions", secret) from None
+
+    def get_secret_version(self, name: str) -> dict[str, Any]:
+        """One version (`.../versions/N` or `.../versions/latest`): its state, never its payload."""
+        c = self._secrets()
+        return message_to_dict(self.call("secretmanager", "GetSecretVersion", name, c.get_secret_version, name=name))
+
+    def get_secret_iam_policy(self, secret: str) -> dict[str, Any]:
+        c = self._secrets()
+        policy = self.call(
+            "secretmanager", "GetIamPolicy", secret, c.get_iam_policy,
+            request={"resource": secret, "options": {"requested_policy_version": 3}},
+        )
+        return message_to_dict(policy)
+
+    def access_secret_version(self, name: str) -> tuple[str, str]:
+        """(the version's resource name, its payload as text). Only with the operator's consent;
+        the caller hands the text to the parser and drops it: it is never logged or returned
+        in REST JSON (no dict, so no generic path can print it)."""
+        c = self._secrets()
+        resp = self.call("secretmanager", "AccessSecretVersion", name, c.access_secret_version, name=name)
+        return resp.name, resp.payload.data.decode("utf-8", errors="replace")

@@ -8,6 +8,7 @@ from typing import Any
 
 from troubleshooter.dsn.connections import AppConnection
 from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.secrets import SecretFacts, SecretUse
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import InstanceRef, LogMatch, RevisionInfo, RunConfig, Target
 
@@ -45,6 +46,15 @@ class Observations:
     answers: dict[str, str] = field(default_factory=dict)                     # question id -> choice
     symptoms: list[str] = field(default_factory=list)                         # entry symptoms of the walk
     failures: dict[FactKey, ApiFailure] = field(default_factory=dict)
+    # Secret Manager (probe `secrets`): what the workload names, and what was read about each
+    # secret (key "P/S"): metadata, versions, IAM; never a payload.
+    secret_uses: list[SecretUse] = field(default_factory=list)
+    secrets: dict[str, SecretFacts] = field(default_factory=dict)
+    read_secrets: bool = False                  # the operator consented to reading payloads
+    secret_reads: dict[str, str] = field(default_factory=dict)  # env var -> "secret S, version N"
+    # Payloads read with consent, env var -> text, held only until app-settings parses them
+    # (it pops them): never in repr, never compared, never kept after the run.
+    secret_payloads: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def fail(self, key: FactKey, failure: ApiFailure) -> None:

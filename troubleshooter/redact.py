@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, Final
@@ -258,6 +259,10 @@ def _mask_value(value: str) -> str:
     return REDACTED
 
 
+# A probe's or check's outcome after its id ("secrets: skipped" in the RCA timeline).
+_OUTCOME_WORDS: Final = frozenset({"ok", "failed", "uncertain", "skipped"})
+
+
 def _redact_key_values(text: str) -> str:
     out: list[str] = []
     last = 0
@@ -272,6 +277,8 @@ def _redact_key_values(text: str) -> str:
         value = text[vstart:vend]
         if not value or value == REDACTED or _SECRET_REFERENCE_RE.fullmatch(value.strip("\"'\\")):
             continue
+        if value in _OUTCOME_WORDS:
+            continue  # "secrets: ok" is the `secrets` probe's outcome, not a secret's value
         masked = _mask_value(value)
         if masked == value:
             continue
@@ -310,6 +317,52 @@ def cut_long_lines(text: str, limit: int = MAX_LINE) -> str:
     return "\n".join(lines)
 
 
+# --- values known to be secret ------------------------------------------------------------
+
+# Secret Manager payloads read in this process (with the operator's consent): masked wherever
+# they appear, whatever their shape. Registered by the probe that reads them under its owner (the
+# gateway of the workspace), dropped when that workspace closes (forget_known_secrets).
+_KNOWN_LOCK: Final = threading.Lock()
+_KNOWN_BY: dict[int, set[str]] = {}
+_KNOWN: list[str] = []    # every owner's values, longest first (a payload holding another is masked whole)
+_KNOWN_MIN = 4  # shorter values ("on", "5432") would mask ordinary words everywhere
+
+
+def register_secret(value: str, owner: object = None) -> None:
+    """Mask `value` (each of its lines, a DSN's password in it) in every later redact()."""
+    pieces = {value, value.strip(), *(line.strip() for line in value.splitlines())}
+    # The password inside a DSN payload is a secret on its own (a driver error may quote it).
+    pieces.update(m.group("pw") for m in _URL_USERINFO_RE.finditer(value))
+    for m in _KEY_SEP_RE.finditer(value):
+        key = _normalize_name(m.group("key"))
+        if key in {"PASSWORD", "PWD", "PASSWD", "PASS", "PW"} or key.endswith("PASSWORD"):
+            pieces.add(value[m.end():_value_end(value, m.end())].strip("'\"\\ "))
+    with _KNOWN_LOCK:
+        mine = _KNOWN_BY.setdefault(id(owner), set())
+        mine.update(p for p in pieces if len(p) >= _KNOWN_MIN)
+        _rebuild_known()
+
+
+def forget_known_secrets(owner: object = None) -> None:
+    """Drop the values `owner` registered (the workspace that read them is closing)."""
+    with _KNOWN_LOCK:
+        _KNOWN_BY.pop(id(owner), None)
+        _rebuild_known()
+
+
+def _rebuild_known() -> None:
+    _KNOWN[:] = sorted({v for values in _KNOWN_BY.values() for v in values}, key=len, reverse=True)
+
+
+def _mask_known(text: str) -> str:
+    with _KNOWN_LOCK:
+        known = list(_KNOWN)
+    for value in known:
+        if value in text:
+            text = text.replace(value, REDACTED)
+    return text
+
+
 def redact(text: str) -> str:
     """Mask every secret in free text (log lines, env values, error messages, commands).
 
@@ -321,7 +374,7 @@ def redact(text: str) -> str:
     """
     if not text:
         return text
-    text = cut_long_lines(text)
+    text = cut_long_lines(_mask_known(text))
     for _kind, pattern in _TOKEN_PATTERNS[:1]:
         # Private keys first: their base64 body would otherwise be cut up by later rules.
         text = pattern.sub(REDACTED, text)

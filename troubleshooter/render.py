@@ -26,6 +26,15 @@ OUTCOME_STYLE = {
 }
 
 
+def _unread_secrets(d: Any) -> list[str]:
+    """The secrets whose values would answer how the app connects, when consent was not given."""
+    from troubleshooter.probes.secrets import payload_uses
+
+    if d.obs.read_secrets:
+        return []
+    return list(dict.fromkeys(u.secret for u in payload_uses(d.obs.secret_uses)))
+
+
 def _value(value: Any, limit: int = 140) -> str:
     text = value if isinstance(value, str) else repr(value) if not isinstance(value, (list, dict)) else str(value)
     text = redact(text)
@@ -127,6 +136,9 @@ def render_text(d: Diagnosis, console: Console) -> None:
             choices = ", ".join(step.node.spec.choices)
             console.print(Text(f"  → {step.node.title} Answer with --answer {step.node.short}=CHOICE "
                                f"({choices}) to decide these.", style="bold yellow"))
+            if step.node.short == "app-connection" and (hidden := _unread_secrets(d)):
+                console.print(Text(f"  → Or let the tool read {', '.join(hidden)} from Secret Manager: "
+                                   "--read-secrets (the values are never shown).", style="bold yellow"))
     if d.findings:
         console.print()
         console.print(Text("Findings (security and hygiene)", style="bold"))

@@ -296,7 +296,7 @@ class Fault(_Model):
     """An injected failure: calls matching api/method (and `match`) fail or stall, `times` times."""
 
     api: Literal["run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage", "cloudasset", "compute",
-                 "vpcaccess"]
+                 "vpcaccess", "secretmanager"]
     method: str = "*"
     code: int | str | None = None
     message: str | None = None
@@ -341,6 +341,9 @@ class Expect(_Model):
 
     root_causes: list[str] = Field(default_factory=list)
     findings: list[str] = Field(default_factory=list)
+    # The expectation holds when the operator lets the tool read Secret Manager values
+    # (--read-secrets); without consent those checks stay undecided.
+    read_secrets: bool = False
 
 
 class IncidentCost(_Model):

@@ -61,6 +61,10 @@ COMMON_READS = [
     ("sqladmin", "SqlDatabasesService/List", "cloudsql.databases.list"),
     ("sqladmin", "SqlUsersService/List", "cloudsql.users.list"),
     ("logging", "ListLogEntries", "logging.logEntries.list"),
+    ("secretmanager", "GetSecret", "secretmanager.secrets.get"),
+    ("secretmanager", "ListSecretVersions", "secretmanager.versions.list"),
+    ("secretmanager", "GetIamPolicy", "secretmanager.secrets.getIamPolicy"),
+    ("secretmanager", "AccessSecretVersion", "secretmanager.versions.access"),
 ]
 
 

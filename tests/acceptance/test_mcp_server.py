@@ -150,8 +150,3 @@ def test_the_cli_start_path_does_not_load_the_sdk():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
 
-
-def test_read_secrets_is_an_honest_usage_error():
-    result = subprocess.run([sys.executable, "-m", "troubleshooter", "mcp", "--world", TELEPAY, "--read-secrets"],
-                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--read-secrets" in result.stderr

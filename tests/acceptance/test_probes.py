@@ -108,6 +108,12 @@ def base_world() -> dict[str, Any]:
         ],
         "databases": {f"{P}:shop-db": [{"name": "postgres"}, {"name": "shop"}]},
         "users": {f"{P}:shop-db": [{"name": "postgres", "type": "BUILT_IN"}, {"name": "shop_app"}]},
+        # DB_PASS's secret, readable by the runtime SA (probe `secrets`: metadata, versions, IAM).
+        "secrets": [{"name": f"projects/{P}/secrets/db-pass", "replication": {"automatic": {}},
+                     "iamPolicy": {"version": 1, "etag": "BwX1", "bindings": [
+                         {"role": "roles/secretmanager.secretAccessor", "members": [f"serviceAccount:{DEFAULT_SA}"]}]},
+                     "versions": [{"name": f"projects/{P}/secrets/db-pass/versions/1", "state": "ENABLED",
+                                   "createTime": "-1d", "payload": {"data": "czNjcjN0LXB3"}}]}],
     }
 
 
@@ -166,7 +172,7 @@ def run_world(
 def test_registry_holds_every_probe_once_in_run_order() -> None:
     ids = [p.id for p in probes.ALL_PROBES]
     assert ids == [
-        "run-config", "serving-revision", "project", "app-settings", "sql-instances",
+        "run-config", "secrets", "serving-revision", "project", "app-settings", "sql-instances",
         "iam", "service-usage", "databases-users", "logs", "network",
     ]
     assert list(probes.REGISTRY) == ids

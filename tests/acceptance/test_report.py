@@ -65,7 +65,9 @@ def scenario_session(name: str, *, fix: bool = False) -> Iterator[Session]:
             t = world.target
             target = Target(project=t.project, region=t.region, service=t.service, job=t.job)
             session = Session(target=target, graph=graph, sandboxed=True, scenario=name)
-            session.add_diagnosis(diagnose(target, gateway, graph))
+            # A scenario whose expectation needs the Secret Manager values is run with that consent.
+            consent = bool(world.expect and world.expect.read_secrets)
+            session.add_diagnosis(diagnose(target, gateway, graph, read_secrets=consent))
             if fix:
                 for cause in list(session.initial.causes):
                     # A fix that needs the operator's choice gets it, as `fix --subnet=...` would.

@@ -296,6 +296,7 @@ def test_serve_forever_prints_exports_and_stops_on_request(tmp_path: Any, fixtur
         assert run.startswith("http://127.0.0.1:") and run.endswith("/")
         assert {k.removeprefix("CLOUDSDK_API_ENDPOINT_OVERRIDES_") for k in exports if "OVERRIDES" in k} == {
             "RUN", "SQLADMIN", "CLOUDRESOURCEMANAGER", "LOGGING", "SERVICEUSAGE", "CLOUDASSET", "COMPUTE", "VPCACCESS",
+            "SECRETMANAGER",
         }  # fmt: skip
         got = requests.get(f"{run}v2/{SERVICE}", timeout=5)
         assert got.status_code == 200 and got.json()["name"] == SERVICE

@@ -213,7 +213,7 @@ def test_stop_is_clean_no_threads_or_ports_left(fixture_world: World) -> None:
 def test_endpoints_and_env(fixture_world: World) -> None:
     with Sandbox(fixture_world) as sandbox:
         assert set(sandbox.endpoints) == {"run", "sqladmin", "cloudresourcemanager", "logging", "serviceusage",
-                                          "cloudasset", "compute", "vpcaccess"}
+                                          "cloudasset", "compute", "vpcaccess", "secretmanager"}
         assert len(set(sandbox.endpoints.values())) == len(sandbox.endpoints)   # one server per API
         assert sandbox.env["CLOUDSDK_API_ENDPOINT_OVERRIDES_SQLADMIN"] == sandbox.endpoints["sqladmin"] + "/"
         bad = requests.get(f"{sandbox.endpoints['run']}/v2/nothing/here", timeout=5)

@@ -34,6 +34,7 @@ HEADLINE: dict[str, tuple[str, ...]] = {
     "survey-bot-missing-role": ("socket-not-found", "not-authorized"),
     "twenty-crm-localhost": ("connection-refused",),
     "twenty-crm-url-validator": ("config-rejected",),
+    "twenty-crm-secret-dsn": ("connection-refused",),
     "saleor-job-open-network": ("connection-timeout",),
     "gchostpay3-revision-not-ready": ("deploy-not-ready",),
     "private-ip-no-egress": ("connection-timeout",),

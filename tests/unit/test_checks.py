@@ -253,6 +253,38 @@ SECRET_DENIED_MSG = (
     "The service account used must be granted the 'Secret Manager Secret Accessor' role."
 )
 
+def secret_obs(states: tuple[str, ...] = ("ENABLED",), *, version: str = "latest",
+               secret_bindings: tuple[dict[str, Any], ...] = (), project_iam: dict[str, Any] | None = None,
+               failures: dict[FactKey, ApiFailure] | None = None, secrets: tuple[str, ...] = ("db-pass",)) -> Observations:
+    """A workload whose DB_PASS comes from Secret Manager, with what the `secrets` probe read
+    (versions newest first: states[0] is the newest)."""
+    from troubleshooter.facts.secrets import SecretFacts, SecretUse
+
+    obs = make_obs(iam={P: project_iam if project_iam is not None else policy(client_binding())},
+                   failures=failures)
+    for name in secrets:
+        use = SecretUse(P, name, version, f"env {name.upper()}", name.upper().replace("-", "_"))
+        obs.secret_uses.append(use)
+        if FactKey.secret_versions(P, name) in obs.failures:
+            obs.secrets[use.key] = SecretFacts(P, name)
+            continue
+        n = len(states)
+        versions = tuple({"name": f"projects/{NUMBER}/secrets/{name}/versions/{n - i}", "state": st}
+                         for i, st in enumerate(states))
+        iam_denied = FactKey.secret_iam(P, name) in obs.failures
+        obs.secrets[use.key] = SecretFacts(P, name, {"name": f"projects/{NUMBER}/secrets/{name}"}, versions,
+                                           None if iam_denied else
+                                           {"version": 1, "etag": "BwY=", "bindings": list(secret_bindings)})
+    return obs
+
+
+def accessor(sa: str = SA, condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    b: dict[str, Any] = {"role": "roles/secretmanager.secretAccessor", "members": [f"serviceAccount:{sa}"]}
+    if condition:
+        b["condition"] = condition
+    return b
+
+
 Case = Callable[[], Observations]
 CASES: dict[str, dict[str, Case]] = {
     "sqladmin-api-disabled": {
@@ -389,6 +421,26 @@ CASES: dict[str, dict[str, Case]] = {
             (Condition("Ready", "CONDITION_FAILED", SECRET_DENIED_MSG),), (CN,), tuple(HEALTHY_ENV))),
         "ok": lambda: make_obs(),
         "uncertain": lambda: make_obs(None),
+        # Decided from IAM: no failed revision, and no role on the secret or the project.
+        "failed-iam": lambda: secret_obs(secrets=("db-pass", "api-key", "jwt-key")),
+        "ok-secret": lambda: secret_obs(secret_bindings=(accessor(),)),
+        "ok-project": lambda: secret_obs(project_iam=policy(client_binding(), ("roles/secretmanager.secretAccessor", f"serviceAccount:{SA}"))),
+        "ok-condition": lambda: secret_obs(secret_bindings=(accessor(condition={
+            "title": "db secrets", "expression": 'resource.name.startsWith("projects/' + NUMBER + '/secrets/db-")'}),)),
+        "failed-condition": lambda: secret_obs(secret_bindings=(accessor(condition={
+            "title": "other secrets", "expression": 'resource.name.startsWith("projects/' + NUMBER + '/secrets/web-")'}),)),
+        "uncertain-iam": lambda: secret_obs(failures={FactKey.secret_iam(P, "db-pass"): denied(
+            "secretmanager", "GetIamPolicy", f"projects/{P}/secrets/db-pass", "secretmanager.secrets.getIamPolicy")}),
+    },
+    "secret-version-not-enabled": {
+        "failed": lambda: secret_obs(("DISABLED", "ENABLED")),
+        "ok": lambda: secret_obs(("ENABLED", "DISABLED"), secret_bindings=(accessor(),)),
+        "uncertain": lambda: secret_obs(failures={FactKey.secret_versions(P, "db-pass"): denied(
+            "secretmanager", "ListSecretVersions", f"projects/{P}/secrets/db-pass", "secretmanager.versions.list")}),
+        "failed-pinned": lambda: secret_obs(("ENABLED", "DISABLED"), version="1"),
+        "failed-destroyed": lambda: secret_obs(("DESTROYED", "ENABLED")),
+        "failed-none": lambda: secret_obs(("DISABLED", "DESTROYED")),
+        "skipped": lambda: make_obs(),
     },
     "database-not-found": {
         "failed": lambda: make_obs(run_cfg(env=plain(INSTANCE_CONNECTION_NAME=CN, DB_USER="app", DB_NAME="shopdb"))),
@@ -646,6 +698,7 @@ def test_all_traffic_to_public_ip_is_fine_through_cloud_nat() -> None:
 
 
 EXPECTED = {"failed": Outcome.FAILED, "ok": Outcome.OK, "uncertain": Outcome.UNCERTAIN}
+EXPECTED = {"failed": Outcome.FAILED, "ok": Outcome.OK, "uncertain": Outcome.UNCERTAIN, "skipped": Outcome.SKIPPED}
 PAIRS = [(cid, kind) for cid, cases in CASES.items() for kind in cases]
 
 
@@ -663,13 +716,14 @@ def test_one_check_per_catalog_id_in_catalog_order() -> None:
 @pytest.mark.parametrize(("check_id", "case"), PAIRS, ids=[f"{c}-{k}" for c, k in PAIRS])
 def test_outcome(check_id: str, case: str) -> None:
     result = check(check_id, CASES[check_id][case]())
-    assert result.outcome == EXPECTED[case], result.summary
+    # A case named "failed-iam" or "ok-project" is one more world of that outcome.
+    assert result.outcome == EXPECTED[case.split("-")[0]], result.summary
     assert result.summary
     assert PASSWORD not in text_of(result)
-    if case == "failed":
+    if case.startswith("failed"):
         assert result.evidence and result.expected_actual
         assert result.params["project"] == P and result.params["name"] in ("shop-api", "migrate")
-    if case == "ok":
+    if case.startswith("ok"):
         assert result.evidence or check_id in (
             "password-authentication-failed", "too-many-connections", "admin-api-quota-exceeded",
             "plaintext-secret-in-env", "overprivileged-runtime-sa", "driver-lacks-unix-socket",
@@ -1062,3 +1116,47 @@ def test_socket_file_under_a_non_libpq_key_is_doubt_not_a_cause() -> None:
     assert r.outcome == Outcome.UNCERTAIN, r.summary
     env = leaky_env(f"postgresql://app@localhost/shop?host=/cloudsql/{CN}/.s.PGSQL.5432")
     assert check("socket-path-wrong-for-engine", make_obs(run_cfg(env=env))).outcome == Outcome.FAILED
+
+
+def test_secret_access_fix_grants_every_secret_it_cannot_read() -> None:
+    """Issue 10: a grant on one of three secrets leaves the revision failing on the next."""
+    from troubleshooter.remedies.commands import commands_for
+
+    r = check("secret-not-accessible", CASES["secret-not-accessible"]["failed-iam"]())
+    assert r.fix is not None
+    commands = commands_for(r.fix)
+    assert len(commands) == 3
+    for name in ("db-pass", "api-key", "jwt-key"):
+        assert any(f"add-iam-policy-binding {name} " in c and f"serviceAccount:{SA}" in c for c in commands)
+
+
+def test_secret_access_from_a_message_naming_several_secrets() -> None:
+    msg = (f"Permission denied on secret: projects/{NUMBER}/secrets/db-pass/versions/latest for Revision "
+           f"service account {SA}. Permission denied on secret: projects/{NUMBER}/secrets/api-key/versions/2 "
+           f"for Revision service account {SA}.")
+    obs = make_obs(latest=RevisionInfo(f"{SERVICE}/revisions/shop-api-00003-new", False,
+                                       (Condition("Ready", "CONDITION_FAILED", msg),), (CN,), tuple(HEALTHY_ENV)))
+    from troubleshooter.remedies.commands import commands_for
+
+    r = check("secret-not-accessible", obs)
+    assert r.outcome == Outcome.FAILED and r.params["secrets"] == "db-pass, api-key"
+    assert r.fix is not None and len(commands_for(r.fix)) == 2
+    assert all(f"--project={P}" in c for c in commands_for(r.fix))  # the number read as the target's id
+
+
+def test_secret_version_fix_commands() -> None:
+    from troubleshooter.remedies.commands import commands_for
+
+    disabled = check("secret-version-not-enabled", CASES["secret-version-not-enabled"]["failed-pinned"]())
+    assert disabled.fix is not None
+    assert commands_for(disabled.fix) == [f"gcloud secrets versions enable projects/{P}/secrets/db-pass/versions/1"]
+    destroyed = check("secret-version-not-enabled", CASES["secret-version-not-enabled"]["failed-destroyed"]())
+    assert destroyed.fix is not None and "versions add db-pass" in commands_for(destroyed.fix)[0]
+    assert "version 2 (latest) is DESTROYED" in destroyed.summary
+    none = check("secret-version-not-enabled", CASES["secret-version-not-enabled"]["failed-none"]())
+    assert "no version of it is enabled" in none.summary
+
+
+def test_secret_iam_missing_permission_names_it() -> None:
+    r = check("secret-not-accessible", CASES["secret-not-accessible"]["uncertain-iam"]())
+    assert r.outcome == Outcome.UNCERTAIN and "secretmanager.secrets.getIamPolicy" in r.summary

@@ -19,6 +19,7 @@ from troubleshooter.checks import (
     replica,
     revision,
     vpc,
+    secrets,
 )
 from troubleshooter.checks.base import Check
 
@@ -31,11 +32,15 @@ ALL: tuple[Check, ...] = (
     *instance.CHECKS,
     *network.CHECKS,
     *app.CHECKS,
-    *revision.CHECKS[1:],
+    *secrets.CHECKS[:1],  # secret-not-accessible
     *database.CHECKS,
     *access.CHECKS,       # added causes follow the first catalog, in the spec's order
     *methods.CHECKS,
-    *vpc.CHECKS,          # the VPC itself (issue 12), last of the added causes
+    # Issue 12's added causes, in the spec's order: the VPC's Admin API path, a secret version
+    # that is not enabled, the VPC subnet's region.
+    vpc.CHECKS[0],        # admin-api-unreachable-from-vpc
+    *secrets.CHECKS[1:],  # secret-version-not-enabled
+    *vpc.CHECKS[1:],      # vpc-subnet-wrong-region
     *findings.CHECKS,
     *replica.CHECKS,
 )

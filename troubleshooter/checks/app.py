@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Union
 
 from troubleshooter.checks.base import Check
@@ -84,6 +85,12 @@ def _hint(obs: Facts, conn: AppConnection | None, cn: str, value: str) -> str:
         f"--region={obs.target.region} --project={obs.target.project} "
         f"{'--add-cloudsql-instances' if obs.target.kind == 'service' else '--set-cloudsql-instances'}={cn}"
     )
+    read = re.match(r"read from secret ([^,\s]+)", conn.read_from or "") if conn is not None else None
+    if read is not None:
+        # The value lives in Secret Manager (read with consent): the fix is a new version of it.
+        return (f"add a new version of secret {read.group(1)} holding {value} (PASSWORD stands for the real "
+                f"one): printf '%s' \"$VALUE\" | gcloud secrets versions add {read.group(1)} "
+                f"--project={obs.target.project} --data-file=-{attach}")
     return f"set {name}={value} (PASSWORD stands for the real one; keep it in Secret Manager){attach}"
 
 

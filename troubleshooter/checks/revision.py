@@ -1,4 +1,4 @@
-"""Did the last deploy take effect, and can the revision read its secrets?"""
+"""Did the last deploy take effect? (Whether it can read its secrets: checks/secrets.py.)"""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.names import short
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import RUN_API, RUN_CONFIG, SERVING
-from troubleshooter.facts.workload import run_ev
 from troubleshooter.model import CheckResult, Condition, Evidence, RunConfig
 from troubleshooter.redact import redact
 
@@ -180,72 +179,7 @@ def latest_revision_not_ready(obs: Facts) -> CheckResult:
     return _job(obs, run) if run.kind == "job" else _service(obs, run)
 
 
-# "Permission denied on secret: projects/123/secrets/db-pass/versions/latest for Revision service
-# account 123-compute@developer.gserviceaccount.com." and the IAM form naming the permission.
-_SECRET_DENIED = re.compile(r"Permission denied on secret|secretmanager\.versions\.access")
-_SECRET_PATH = re.compile(r"projects/([^/\s'\"]+)/secrets/([^/\s'\".,]+)(?:/versions/([^\s'\".,]+))?")
-_SA_IN_MESSAGE = re.compile(r"service account ([\w.+-]+@[\w.-]+\.com)")
-
-
-def _all_conditions(obs: Facts) -> list[tuple[Condition, str, str]]:
-    out: list[tuple[Condition, str, str]] = []
-    for rev in (obs.latest, obs.serving):
-        if rev is not None:
-            out.extend((c, SERVING, rev.name) for c in rev.conditions)
-    run = obs.run
-    if run is not None:
-        if run.terminal_condition is not None:
-            out.append((run.terminal_condition, RUN_CONFIG, run.name))
-        out.extend((c, RUN_CONFIG, run.name) for c in run.conditions)
-    return out
-
-
-def _secret_refs(obs: Facts) -> list[str]:
-    refs = []
-    for e in obs.container_env():
-        ref = ((e.get("valueSource") or {}).get("secretKeyRef") or {}).get("secret")
-        if ref and ref not in refs:
-            refs.append(ref)
-    return refs
-
-
-def secret_not_accessible(obs: Facts) -> CheckResult:
-    run = obs.run
-    if run is None:
-        return unknown(obs, "whether the revision can read its secrets", FactKey.run())
-    for c, probe, resource in _all_conditions(obs):
-        if not _SECRET_DENIED.search(c.message or ""):
-            continue
-        m = _SECRET_PATH.search(c.message)
-        sa_m = _SA_IN_MESSAGE.search(c.message)
-        sa = sa_m.group(1) if sa_m else run.service_account
-        secret = m.group(2) if m else None
-        secret_project = m.group(1) if m else obs.target.project
-        if secret is None:
-            # The message did not name it: a single secret reference in env is the one.
-            refs = _secret_refs(obs)
-            secret = refs[0].rsplit("/", 1)[-1] if len(refs) == 1 else "SECRET"
-        return failed(
-            f"The service account {sa} of {obs.target.kind} {obs.target.name} may not read secret "
-            f"{secret}, so the revision fails to start and its database settings never load.",
-            [_cond_ev(probe, resource, "conditions[].message", c)],
-            {**base_params(obs), "secret": secret, "secret_project": secret_project,
-             "secret_version": (m.group(3) if m else None) or "latest", "service_account": sa,
-             "role": "roles/secretmanager.secretAccessor"},
-            [(f"roles/secretmanager.secretAccessor on {secret} for {sa}", "granted",
-              "Permission denied on secret")],
-        )
-    refs = _secret_refs(obs)
-    return CheckResult.ok(
-        "No revision condition reports a denied secret"
-        + (f" (secrets referenced: {', '.join(refs)})." if refs else "."),
-        run_ev(run, "containers[].env[].valueSource.secretKeyRef", refs),
-    )
-
-
 CHECKS = (
     Check.reporting("latest-revision-not-ready", probes=(RUN_CONFIG, SERVING),
                     judge=latest_revision_not_ready),
-    Check.reporting("secret-not-accessible", probes=(RUN_CONFIG, SERVING),
-                    judge=secret_not_accessible),
 )

@@ -12,6 +12,7 @@ import click
 from troubleshooter.cli.options import (
     TargetFlags,
     answer_option,
+    read_secrets_option,
     symptom_option,
     target_options,
     troubleshooting,
@@ -28,19 +29,22 @@ FORMATS = ("text", "json", "markdown")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @symptom_option
 @answer_option
+@read_secrets_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
 @click.option("--log-window", type=click.IntRange(1, 30 * 24 * 60), default=None,
               help="Minutes of recent logs to read (default: 60 for services, 1440 for jobs).")
 def diagnose(target: TargetFlags, fmt: str, symptom: str | None, answers: dict[str, str],
-             output: str | None, log_window: int | None) -> None:
+             read_secrets: bool, output: str | None, log_window: int | None) -> None:
     """Batch run of the decision graph, no prompts. Exit 0 healthy, 1 root causes, 4 unexplained or inconclusive."""
     if output and not Path(output).resolve().parent.is_dir():
         raise BadInput(f"--output {output!r}: no such directory {str(Path(output).parent)!r}")
-    with troubleshooting(target, answers=answers) as engine:
+    with troubleshooting(target, answers=answers, read_secrets=read_secrets) as engine:
         engine.diagnose(symptom=symptom, log_window_minutes=log_window)
-    engine.require_readable()
-    session = engine.session
-    text = render(session, fmt)
+        engine.require_readable()
+        session = engine.session
+        # Rendered while the workspace is open: a Secret Manager value read with consent is still
+        # registered with the redaction boundary, so it would be masked even here.
+        text = render(session, fmt)
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")

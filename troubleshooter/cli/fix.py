@@ -15,6 +15,7 @@ from troubleshooter.catalog import FINDINGS, NETWORK_CAUSE, ROOT_CAUSES
 from troubleshooter.cli.options import (
     TargetFlags,
     answer_option,
+    read_secrets_option,
     symptom_option,
     target_options,
     troubleshooting,
@@ -40,13 +41,14 @@ if TYPE_CHECKING:
 @click.option("--read-only", is_flag=True, help="Never change anything: show the plan and refuse to apply it.")
 @symptom_option
 @answer_option
+@read_secrets_option
 @click.option("--authorize-network", "network", metavar="CIDR",
               help=f"{NETWORK_CAUSE}: add this authorized network (typed by you; never /0-/8).")
 @click.option("--subnet", metavar="SUBNET",
               help="private-ip-without-vpc-egress: the subnet for Direct VPC egress, when it cannot be derived.")
 def fix(cause_id: str, target: TargetFlags, dry_run: bool, yes: bool, save_world: str | None,
-        read_only: bool, symptom: str | None, answers: dict[str, str], network: str | None,
-        subnet: str | None) -> None:
+        read_only: bool, symptom: str | None, answers: dict[str, str], read_secrets: bool,
+        network: str | None, subnet: str | None) -> None:
     """Show the fix for one root cause, apply it (with --yes or your confirmation), verify it."""
     _validate(cause_id, dry_run, yes, save_world, target.world, network)
     options: dict[str, Any] = {}
@@ -54,7 +56,7 @@ def fix(cause_id: str, target: TargetFlags, dry_run: bool, yes: bool, save_world
         options.update(authorize_network=network, typed_by_user=True)
     if subnet:
         options["subnet"] = subnet
-    with troubleshooting(target, answers=answers, read_only=read_only) as engine:
+    with troubleshooting(target, answers=answers, read_only=read_only, read_secrets=read_secrets) as engine:
         code = run_fix(engine, cause_id, symptom=symptom, options=options, dry_run=dry_run, yes=yes,
                        typed=bool(network))
         sandbox = engine.workspace.sandbox

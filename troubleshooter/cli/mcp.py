@@ -16,12 +16,8 @@ from troubleshooter.errors import BadInput
               help="Read the Secret Manager values the app's env names so the checks decide from them (never output).")
 def mcp(world: str | None, read_only: bool, read_secrets: bool) -> None:
     """Serve the tools diagnose, explain, plan_fix, apply_fix and list_scenarios over stdio (MCP)."""
-    if read_secrets:
-        # The Secret Manager reader is another change (shared/spec/cli.md, second edition); until the
-        # engine has it, saying so beats pretending the checks saw the secrets.
-        raise BadInput("--read-secrets: this build's engine cannot read Secret Manager yet")
     try:
         from troubleshooter.mcp_server.server import serve  # the SDK loads only here
     except ImportError as exc:
         raise BadInput(f"the `mcp` package is not installed ({exc}); pip install 'mcp>=2.3'") from None
-    serve(world, read_only=read_only, env=os.environ)
+    serve(world, read_only=read_only, read_secrets=read_secrets, env=os.environ)

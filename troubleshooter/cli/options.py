@@ -55,6 +55,12 @@ def answer_option(fn: F) -> F:
                         help="Answer a question no probe can, e.g. app-connection=unix-socket.")(fn)
 
 
+def read_secrets_option(fn: F) -> F:
+    return click.option("--read-secrets", "read_secrets", is_flag=True,
+                        help="Read the Secret Manager values the app's env names, so the connection checks "
+                             "decide from the real setting (never printed, logged or exported).")(fn)
+
+
 def symptom_option(fn: F) -> F:
     return click.option("--symptom", help="Start from this symptom instead of the one the logs point at.")(fn)
 
@@ -83,7 +89,7 @@ def check_answers(graph: Any, answers: dict[str, str]) -> None:
 
 @contextlib.contextmanager
 def troubleshooting(flags: TargetFlags, *, answers: dict[str, str] | None = None,
-                    read_only: bool = False) -> Iterator["Troubleshooting"]:
+                    read_only: bool = False, read_secrets: bool = False) -> Iterator["Troubleshooting"]:
     """The engine on the target the flags name: the sandbox when --world, else Google Cloud.
     Google's clients load here, at first use, so the TUI paints before they do."""
     from troubleshooter.engine.troubleshooting import Troubleshooting
@@ -92,4 +98,5 @@ def troubleshooting(flags: TargetFlags, *, answers: dict[str, str] | None = None
     with Workspace.open(flags.world, env=os.environ) as workspace:
         target = workspace.target(flags.project, flags.region, flags.service, flags.job)
         check_answers(workspace.graph, answers or {})
-        yield Troubleshooting.begin(workspace, target, read_only=read_only, answers=answers)
+        yield Troubleshooting.begin(workspace, target, read_only=read_only, answers=answers,
+                                    read_secrets=read_secrets)

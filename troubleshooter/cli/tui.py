@@ -18,10 +18,12 @@ from troubleshooter.tui.launch import Launch
 @click.option("--folder", metavar="NUMBER", help="With --scan: every project under this folder.")
 @click.option("--organization", metavar="NUMBER", help="With --scan: every project of this organization.")
 @click.option("--all-regions", is_flag=True, help="With --scan: every region.")
+@click.option("--read-secrets", is_flag=True,
+              help="Read the Secret Manager values the app's env names without asking (never shown).")
 @click.version_option(package_name="troubleshooter")
 @click.pass_context
 def cli(ctx: click.Context, target: TargetFlags, read_only: bool, scan_first: bool, folder: str | None,
-        organization: str | None, all_regions: bool) -> None:
+        organization: str | None, all_regions: bool, read_secrets: bool) -> None:
     """Find why a Cloud Run service or job cannot reach its Cloud SQL database, and fix it.
 
     Without a command: the guided troubleshooter (TUI); with --scan, the fleet screen first.
@@ -39,7 +41,7 @@ def cli(ctx: click.Context, target: TargetFlags, read_only: bool, scan_first: bo
             resolve_scope(target.project, folder, organization, target.region, all_regions)
     run_tui(Launch(project=target.project, region=target.region, service=target.service, job=target.job,
                    world=target.world, read_only=read_only, scan=scan_first, folder=folder,
-                   organization=organization, all_regions=all_regions))
+                   organization=organization, all_regions=all_regions, read_secrets=read_secrets))
 
 
 @click.command()

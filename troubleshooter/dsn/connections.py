@@ -43,6 +43,8 @@ class AppConnection:
     display: str = ""
     role: Role | None = None
     problem: str | None = None
+    read_from: str | None = None  # "read from secret S, version N": a Secret Manager value read with consent
+    unread_why: str | None = None  # with consent, why the value could still not be read (a denied read)
 
 
 @dataclass(frozen=True)

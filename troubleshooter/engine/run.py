@@ -54,10 +54,12 @@ class DiagnosisRun:
 
     @classmethod
     def start(cls, target: Target, graph: DecisionGraph, *, answers: Mapping[str, str] | None = None,
-              log_window_minutes: int | None = None) -> "DiagnosisRun":
-        """A run about to probe `target`; the operator's answers are known from the start."""
+              log_window_minutes: int | None = None, read_secrets: bool = False) -> "DiagnosisRun":
+        """A run about to probe `target`; the operator's answers (and whether they let it read
+        Secret Manager values) are known from the start."""
         obs = Observations(target)
         obs.answers.update(answers or {})
+        obs.read_secrets = read_secrets
         ids = tuple(p.id for p in ALL_PROBES)
         window = log_window_minutes if log_window_minutes is not None else default_log_window(target)
         return cls(target, graph, obs, ids, window, {pid: WAITING for pid in ids})
@@ -148,9 +150,12 @@ def diagnose(
     answers: Mapping[str, str] | None = None,
     listener: Listener | None = None,
     log_window_minutes: int | None = None,
+    read_secrets: bool = False,
 ) -> Diagnosis:
-    """One full, non-interactive run: every probe concurrently, then the walk."""
-    run = DiagnosisRun.start(target, graph, answers=answers, log_window_minutes=log_window_minutes)
+    """One full, non-interactive run: every probe concurrently, then the walk. Secret Manager
+    payloads are read only when `read_secrets` (the operator's consent)."""
+    run = DiagnosisRun.start(target, graph, answers=answers, log_window_minutes=log_window_minutes,
+                             read_secrets=read_secrets)
 
     def relay(event: ProbeEvent) -> None:
         run.record(event)

@@ -42,15 +42,20 @@ class Troubleshooting:
     causes: list[Reported] = field(default_factory=list)
     findings: list[Reported] = field(default_factory=list)
     concluded: bool = False     # the current run is in the session as a Diagnosis
+    # The operator's consent to read the Secret Manager values the app's settings name
+    # (--read-secrets, or yes in the TUI's modal), for this session only.
+    read_secrets: bool = False
+    secrets_asked: bool = False  # the operator was asked (the TUI asks once per session)
 
     @classmethod
     def begin(cls, workspace: Workspace, target: Target, *, read_only: bool = False,
-              scenario: str | None = None, answers: Mapping[str, str] | None = None) -> "Troubleshooting":
+              scenario: str | None = None, answers: Mapping[str, str] | None = None,
+              read_secrets: bool = False) -> "Troubleshooting":
         session = Session(target=target, graph=workspace.graph, read_only=read_only,
                           sandboxed=workspace.sandboxed, scenario=scenario)
         for question, choice in (answers or {}).items():
             session.answer(question, choice)
-        return cls(workspace, session)
+        return cls(workspace, session, read_secrets=read_secrets)
 
     @classmethod
     def adopting(cls, workspace: Workspace, diagnosis: Diagnosis, *, read_only: bool = False) -> "Troubleshooting":
@@ -81,7 +86,7 @@ class Troubleshooting:
             raise BadInput(f"--symptom {symptom!r}: unknown symptom (known: {known})")
         found = diagnose(self.target, self.workspace.gateway, self.workspace.graph, symptom=symptom,
                          answers=self.session.answers, listener=listener,
-                         log_window_minutes=log_window_minutes)
+                         log_window_minutes=log_window_minutes, read_secrets=self.read_secrets)
         self.session.add_diagnosis(found)
         return found
 
@@ -115,7 +120,8 @@ class Troubleshooting:
 
     def start_run(self) -> DiagnosisRun:
         """A fresh run of every probe (answers carry over); `execute` it in a worker."""
-        self.run = DiagnosisRun.start(self.target, self.workspace.graph, answers=self.session.answers)
+        self.run = DiagnosisRun.start(self.target, self.workspace.graph, answers=self.session.answers,
+                                      read_secrets=self.read_secrets)
         self.concluded = False
         return self.run
 
@@ -130,6 +136,23 @@ class Troubleshooting:
         if self.suggested is None:
             self.suggested = run.detected_symptoms()
         return self.rewalk()
+
+    def secrets_to_ask(self) -> list[str]:
+        """The secrets (names only) whose values would decide the app's settings, when the
+        operator has not consented yet: the TUI asks about exactly these."""
+        from troubleshooter.probes.secrets import payload_uses
+
+        current = self.run.obs if self.run is not None else (
+            self.session.current.obs if self.session.current is not None else None)
+        if self.read_secrets or current is None:
+            return []
+        return list(dict.fromkeys(u.secret for u in payload_uses(current.secret_uses)))
+
+    def consent_to_secrets(self, granted: bool) -> None:
+        """The operator's yes or no, for this session; a yes takes effect on the next run."""
+        self.read_secrets = granted
+        self.session.record("consent", "Secret Manager values may be read for this session" if granted
+                            else "Secret Manager values are not to be read")
 
     def is_current(self, run: DiagnosisRun) -> bool:
         return run is self.run

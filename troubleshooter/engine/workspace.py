@@ -81,9 +81,12 @@ class Workspace:
         return resolve(project, region, service, job, fallback=self.world_target)
 
     def close(self) -> None:
+        from troubleshooter.redact import forget_known_secrets
+
         try:
             self.gateway.close()
         finally:
+            forget_known_secrets(self.gateway)  # the Secret Manager values its runs read: not kept past it
             if self.sandbox is not None:
                 self.sandbox.stop()
 

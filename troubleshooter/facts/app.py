@@ -25,12 +25,13 @@ class AppView:
 
     @property
     def secret_vars(self) -> str:
-        return ", ".join(v for c in self.secret for v in c.source) or "the database settings"
+        return ", ".join(_named(c, v) for c in self.secret for v in c.source) or "the database settings"
 
     @property
     def route_vars(self) -> str:
-        """The Secret Manager-backed variables that would say where the app connects."""
-        return ", ".join(v for c in self.secret if c.role in _ROUTE_ROLES for v in c.source) \
+        """The Secret Manager-backed variables that would say where the app connects (with why a
+        read the operator consented to still failed, naming the permission)."""
+        return ", ".join(_named(c, v) for c in self.secret if c.role in _ROUTE_ROLES for v in c.source) \
             or self.secret_vars
 
     @property
@@ -60,12 +61,18 @@ class AppView:
         ]
 
 
+def _named(conn: AppConnection, variable: str) -> str:
+    return f"{variable}: {conn.unread_why}" if conn.unread_why else variable
+
+
 def var(conn: AppConnection) -> str:
     return "+".join(conn.source) or "?"
 
 
 def app_ev(conn: AppConnection, note: str = "") -> Evidence:
     """Evidence of an app setting: always the redacted display, never the raw value."""
+    if conn.read_from and conn.read_from not in note:
+        note = "; ".join(n for n in (note, conn.read_from) if n)
     return Evidence(sources.APP, f"env[{var(conn)}]", conn.display, sources.RUN_API, "", note)
 
 

@@ -29,10 +29,15 @@ _RECORDED_BY: dict[str, tuple[str, ...]] = {
     "routers": (sources.NETWORK,),
     "firewalls": (sources.NETWORK,),
     "connector": (sources.NETWORK,),
+    "secret": (sources.SECRETS,),
+    "secret-versions": (sources.SECRETS,),
+    "secret-iam": (sources.SECRETS,),
+    "secret-payload": (sources.SECRETS,),
 }
 # Kinds whose first part is the project the fact is about.
 _PROJECT_SCOPED = frozenset({"project", "usage", "instance", "list", "iam", "databases", "users",
-                             "network", "subnetwork", "subnetworks", "routers", "firewalls"})
+                             "network", "subnetwork", "subnetworks", "routers", "firewalls",
+                             "secret", "secret-versions", "secret-iam", "secret-payload"})
 
 
 @dataclass(frozen=True)
@@ -139,3 +144,21 @@ class FactKey:
     def connector(cls, name: str) -> "FactKey":
         """projects/P/locations/R/connectors/C"""
         return cls("connector", (name,))
+
+    # ---------------------------------------------------------------- Secret Manager
+    @classmethod
+    def secret(cls, project: str, secret: str) -> "FactKey":
+        return cls("secret", (project, secret))
+
+    @classmethod
+    def secret_versions(cls, project: str, secret: str) -> "FactKey":
+        return cls("secret-versions", (project, secret))
+
+    @classmethod
+    def secret_iam(cls, project: str, secret: str) -> "FactKey":
+        return cls("secret-iam", (project, secret))
+
+    @classmethod
+    def secret_payload(cls, project: str, secret: str, version: str) -> "FactKey":
+        """AccessSecretVersion of one version (only with consent): its failure, never its data."""
+        return cls("secret-payload", (project, secret, version))

@@ -43,6 +43,7 @@ from troubleshooter.model import (
 from troubleshooter.observations import Observations
 
 if TYPE_CHECKING:
+    from troubleshooter.facts.secrets import SecretFacts, SecretUse
     from troubleshooter.failures import ApiFailure
 
 
@@ -144,6 +145,23 @@ class Facts:
                 if e not in out:
                     out.append(e)
         return out
+
+    # ---------------------------------------------------------------- Secret Manager
+    @property
+    def secret_uses(self) -> "list[SecretUse]":
+        """Every secret the workload's env and volumes name (probe `secrets`)."""
+        self._read(sources.SECRETS)
+        return list(self._obs.secret_uses)
+
+    def secret(self, key: str) -> "SecretFacts | None":
+        """What was read about secret "P/S" (None when the probe did not get to it)."""
+        self._read(sources.SECRETS)
+        return self._obs.secrets.get(key)
+
+    def project_policy(self, project: str) -> "dict | None":
+        """The raw IAM policy of `project` (probe `iam`, or `secrets` for a secret's other project)."""
+        self._read(sources.IAM)
+        return self._obs.iam.get(project)
 
     # ---------------------------------------------------------------- the app
     @property

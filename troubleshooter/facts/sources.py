@@ -13,6 +13,7 @@ USAGE = "service-usage"
 DBUSERS = "databases-users"
 LOGS = "logs"
 NETWORK = "network"
+SECRETS = "secrets"
 
 # Evidence `source`: the API a fact was read from.
 RUN_API = "run.googleapis.com"
@@ -22,3 +23,4 @@ USAGE_API = "serviceusage.googleapis.com"
 LOGGING_API = "logging.googleapis.com"
 COMPUTE_API = "compute.googleapis.com"
 VPCACCESS_API = "vpcaccess.googleapis.com"
+SECRET_API = "secretmanager.googleapis.com"

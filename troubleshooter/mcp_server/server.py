@@ -68,6 +68,7 @@ class Server:
     workspace: Workspace
     read_only: bool = False
     world: str | None = None
+    read_secrets: bool = False      # `mcp --read-secrets`: the operator's consent, for every call
     tokens: PlanTokens = field(default_factory=PlanTokens)
     _write: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,7 +80,8 @@ class Server:
         return self.workspace.target(project, region, service, job)
 
     def session(self, target: Target, answers: dict[str, str] | None = None) -> Troubleshooting:
-        return Troubleshooting.begin(self.workspace, target, read_only=self.read_only, answers=answers)
+        return Troubleshooting.begin(self.workspace, target, read_only=self.read_only, answers=answers,
+                                     read_secrets=self.read_secrets)
 
     def diagnosed(self, target: Target, *, symptom: str | None = None,
                   answers: dict[str, str] | None = None) -> Troubleshooting:
@@ -270,8 +272,8 @@ def build(server: Server) -> MCPServer[Any]:
     return app
 
 
-def serve(world: str | None, *, read_only: bool, env: Any) -> None:
+def serve(world: str | None, *, read_only: bool, env: Any, read_secrets: bool = False) -> None:
     """Serve on stdio until the client closes it; the workspace (and sandbox) closes with it."""
     with Workspace.open(world, env=env) as workspace:
         name = world if world and "/" not in world and not world.endswith((".yaml", ".yml", ".json")) else None
-        build(Server(workspace, read_only=read_only, world=name)).run("stdio")
+        build(Server(workspace, read_only=read_only, world=name, read_secrets=read_secrets)).run("stdio")

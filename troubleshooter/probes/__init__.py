@@ -13,6 +13,7 @@ from troubleshooter.probes import (
     network,
     project,
     run_config,
+    secrets,
     service_usage,
     serving_revision,
     sql_instances,
@@ -23,6 +24,7 @@ from troubleshooter.probes.base import Probe
 # contract: the decision graph and the checks name them.
 ALL_PROBES: tuple[Probe, ...] = (
     run_config.PROBE,
+    secrets.PROBE,
     serving_revision.PROBE,
     project.PROBE,
     app_settings.PROBE,

@@ -28,6 +28,7 @@ from troubleshooter.probes.common import (
     record,
     settle,
 )
+from troubleshooter.probes.secrets import attached_refs, waits_for_secrets
 from troubleshooter.probes.sql_instances import list_future
 
 ID = sources.DBUSERS
@@ -47,6 +48,14 @@ def _refs(ctx: ProbeContext) -> list[InstanceRef]:
 
 
 def run(ctx: ProbeContext) -> ProbeResult:
+    ctx.wait_for(sources.RUN_CONFIG)
+    if waits_for_secrets(ctx):  # app-settings waits for Secret Manager: read the attached ones now
+        gw = ctx.gateway
+        for ref in attached_refs(ctx):
+            ctx.fetch.get(FactKey.databases(ref.project, ref.instance),
+                          lambda r=ref: gw.list_databases(r.project, r.instance))
+            ctx.fetch.get(FactKey.users(ref.project, ref.instance), lambda r=ref: gw.list_users(r.project, r.instance))
+    ctx.wait_for(sources.APP)
     refs = _refs(ctx)
     if not refs:
         return ProbeResult(ID, Outcome.SKIPPED, "no Cloud SQL instance to look into")
@@ -97,4 +106,4 @@ def _failed(ctx: ProbeContext, key: FactKey, failure: ApiFailure, failures: list
         failures.append(failure)
 
 
-PROBE = Probe(id=ID, title="Databases and users", needs=("app-settings",), run=run)
+PROBE = Probe(id=ID, title="Databases and users", needs=(sources.RUN_CONFIG,), run=run)

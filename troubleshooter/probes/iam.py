@@ -21,11 +21,17 @@ from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, Outcome, ProbeResult
 from troubleshooter.probes.base import Probe, ProbeContext
 from troubleshooter.probes.common import projects_of, record, settle
+from troubleshooter.probes.secrets import waits_for_secrets
 
 ID = sources.IAM
 
 
 def run(ctx: ProbeContext) -> ProbeResult:
+    ctx.wait_for(sources.RUN_CONFIG)
+    if waits_for_secrets(ctx):  # app-settings waits for Secret Manager: the target's policy now
+        p = ctx.target.project
+        ctx.fetch.get(FactKey.iam(p), lambda: ctx.gateway.get_iam_policy(p))
+    ctx.wait_for(sources.APP, sources.PROJECT)
     projects = projects_of(ctx.target.project, ctx.obs.instance_refs)
     futures = {
         p: ctx.fetch.get(FactKey.iam(p), lambda p=p: ctx.gateway.get_iam_policy(p)) for p in projects
@@ -73,4 +79,4 @@ def _evidence(project: str, policy: Mapping[str, Any], sa: str) -> Evidence:
                     f"project-level roles of serviceAccount:{sa}")
 
 
-PROBE = Probe(id=ID, title="IAM policies", needs=("app-settings", "project"), run=run)
+PROBE = Probe(id=ID, title="IAM policies", needs=(sources.RUN_CONFIG,), run=run)

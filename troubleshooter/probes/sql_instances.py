@@ -36,6 +36,7 @@ from troubleshooter.probes.common import (
     record,
     settle,
 )
+from troubleshooter.probes.secrets import attached_refs, waits_for_secrets
 
 ID = sources.SQL
 _IP_CONFIG_FIELDS = (
@@ -51,6 +52,11 @@ def list_future(ctx: ProbeContext, project: str) -> Future[list[dict[str, Any]]]
 def run(ctx: ProbeContext) -> ProbeResult:
     target_project = ctx.target.project
     listing = list_future(ctx, target_project)
+    ctx.wait_for(sources.RUN_CONFIG)
+    if waits_for_secrets(ctx):  # app-settings waits for Secret Manager: read the attached ones now
+        for ref in attached_refs(ctx):
+            ctx.fetch.get(FactKey.instance(ref.project, ref.instance),
+                          lambda ref=ref: ctx.gateway.get_instance(ref.project, ref.instance))
     ctx.wait_for("app-settings")
 
     refs = lookup_refs(ctx.obs.instance_refs)

@@ -16,10 +16,13 @@ from troubleshooter.remedies.contracts import (
     AddVpcEgress,
     AttachInstance,
     EnableApi,
+    EnableSecretVersion,
     FixInput,
     GrantRole,
+    GrantSecretAccess,
     SetConnectionName,
     SetEgressPrivateRanges,
+    SecretVersionFix,
     StartInstance,
 )
 
@@ -137,6 +140,10 @@ def commands_for(fix: FixInput) -> list[str]:
         return [_update(fix.target, *vpc_flags(network_ref(fix.network, project), network_ref(subnet, project)))]
     if isinstance(fix, SetEgressPrivateRanges):
         return [_update(fix.target, "--vpc-egress=private-ranges-only")]
+    if isinstance(fix, GrantSecretAccess):
+        return [grant_secret_access(secret, project, fix.member) for project, secret in fix.secrets]
+    if isinstance(fix, EnableSecretVersion):
+        return [line for v in fix.versions for line in secret_version_commands(fix.target, v)]
     raise TypeError(f"no command for {type(fix).__name__}")
 
 
@@ -187,3 +194,21 @@ def allow_google_apis_egress(network: str, project: str, priority: int) -> str:
     return shell(["gcloud", "compute", "firewall-rules", "create", "allow-google-apis-egress",
                   f"--network={network}", f"--project={project}", "--direction=EGRESS", "--action=ALLOW",
                   "--rules=tcp:443", "--destination-ranges=199.36.153.8/30", f"--priority={priority}"])
+def grant_secret_access(secret: str, project: str, member: str) -> str:
+    return shell(["gcloud", "secrets", "add-iam-policy-binding", secret, f"--project={project}",
+                  f"--member={member}", "--role=roles/secretmanager.secretAccessor"])
+
+
+def secret_version_commands(target: Target, v: "SecretVersionFix") -> list[str]:
+    """DISABLED: enable it. DESTROYED (it cannot come back): pin the env at the newest enabled
+    version, or add a new version (it becomes latest) when none is enabled or latest is wanted."""
+    if v.state == "DISABLED":
+        # The version's full resource name (gcloud's VERSION argument takes it): `--secret=S`
+        # reads like a secret=value pair and every output would mask the name.
+        return [shell(["gcloud", "secrets", "versions", "enable",
+                       f"projects/{v.project}/secrets/{v.secret}/versions/{v.version}"])]
+    if v.enabled and v.wanted != "latest" and v.variables:
+        pairs = [f"{var}={v.secret}:{v.enabled}" for var in v.variables]
+        return [_update(target, _list_flag("--update-secrets", pairs))]
+    return ["printf '%s' \"$VALUE\" | " + shell(["gcloud", "secrets", "versions", "add", v.secret,
+                                                    f"--project={v.project}", "--data-file=-"])]

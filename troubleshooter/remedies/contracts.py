@@ -7,6 +7,7 @@ the one command `remedies.commands.commands_for` writes from them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from troubleshooter.facts.names import clean
 from troubleshooter.model import Target
@@ -29,6 +30,9 @@ class Choice:
 @dataclass(frozen=True)
 class FixInput:
     """Base of every fix contract: what the fix changes, and any choice left to the operator."""
+
+    # A manual contract: the tool writes its commands (one author) but never applies them.
+    manual: ClassVar[bool] = False
 
     @property
     def choice(self) -> Choice | None:
@@ -123,3 +127,44 @@ def corrected_value(value: str, bad: str, exact: str) -> str:
         return value.replace(bad, exact)
     return value  # cannot tell which part is the name: the fix falls back to manual steps
 
+
+
+# --------------------------------------------------------------------------- Secret Manager
+
+SECRET_ACCESSOR_ROLE = "roles/secretmanager.secretAccessor"
+
+
+@dataclass(frozen=True)
+class GrantSecretAccess(FixInput):
+    """roles/secretmanager.secretAccessor for the runtime SA on EVERY secret it cannot read: a
+    grant on one of several leaves the revision failing on the next."""
+
+    manual: ClassVar[bool] = True
+    service_account: str
+    secrets: tuple[tuple[str, str], ...]   # (project, secret id), each once
+
+    @property
+    def member(self) -> str:
+        return f"serviceAccount:{self.service_account}"
+
+
+@dataclass(frozen=True)
+class SecretVersionFix:
+    """One secret whose version in use is not ENABLED: what to do about it."""
+
+    project: str
+    secret: str
+    version: str                    # the version the workload resolves to (a number)
+    state: str                      # DISABLED | DESTROYED | "" (no version at all)
+    wanted: str                     # as the workload names it: a number or latest
+    variables: tuple[str, ...] = () # env vars pinning it (for --update-secrets)
+    enabled: str | None = None      # the newest ENABLED version, when there is one
+
+
+@dataclass(frozen=True)
+class EnableSecretVersion(FixInput):
+    """Re-enable a DISABLED version; a DESTROYED one is gone: point at an enabled version or add one."""
+
+    manual: ClassVar[bool] = True
+    target: Target
+    versions: tuple[SecretVersionFix, ...]

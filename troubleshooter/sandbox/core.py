@@ -16,6 +16,7 @@ from troubleshooter.sandbox.faults import FaultBook
 from troubleshooter.sandbox.logging_api import FilterCompiler, LoggingApi
 from troubleshooter.sandbox.rest import RestServer
 from troubleshooter.sandbox.run_api import RunApi
+from troubleshooter.sandbox.secrets_api import SecretManagerApi
 from troubleshooter.sandbox.sql_api import SqlAdminServer
 from troubleshooter.sandbox.state import WorldState
 from troubleshooter.sandbox.usage_api import ServiceUsageApi
@@ -54,6 +55,7 @@ class Sandbox:
                 "cloudasset": RestServer(AssetApi(st).routes(), d),
                 "compute": RestServer(ComputeApi(st).routes(), d, compute_error),
                 "vpcaccess": RestServer(VpcAccessApi(st).routes(), d),
+                "secretmanager": RestServer(SecretManagerApi(st).routes(), d),
             }
             for server in self._servers.values():
                 server.start()

@@ -22,6 +22,7 @@ API_SERVICES = {
     "cloudresourcemanager": "cloudresourcemanager.googleapis.com",
     "compute": "compute.googleapis.com",
     "vpcaccess": "vpcaccess.googleapis.com",
+    "secretmanager": "secretmanager.googleapis.com",
 }
 
 

@@ -158,7 +158,8 @@ class TroubleshooterApp(Navigator, App[None]):
         )
 
         engine = Troubleshooting.begin(self.workspace, self.target, read_only=self.launch.read_only,
-                                       scenario=self.launch.scenario or self.launch.world)
+                                       scenario=self.launch.scenario or self.launch.world,
+                                       read_secrets=self.launch.read_secrets)
         sandboxed = self.workspace.sandboxed
         engine.session.record("session", f"troubleshooting {self.target.describe()}" + (" (sandbox)" if sandboxed else ""))
         self.state = RunState(engine)

@@ -15,6 +15,7 @@ class Launch:
     job: str | None = None
     world: str | None = None          # world file or built-in scenario name
     read_only: bool = False
+    read_secrets: bool = False        # consent given on the command line: the modal does not ask
     scenario: str | None = None
     demo: bool = False
     train: bool = False               # training: the incident without its answer, then a debrief

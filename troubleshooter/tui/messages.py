@@ -183,6 +183,13 @@ class FixChoiceWanted(Message):
 
 
 @dataclass
+class SecretsConsentWanted(Message):
+    """Ask whether the Secret Manager values the app's settings name may be read (names only)."""
+
+    secrets: list[str]
+
+
+@dataclass
 class FixConfirmWanted(Message):
     """Ask the operator to confirm `plan` (the exact command and change), then apply it."""
 

@@ -145,6 +145,22 @@ class Navigator:
         self.push_screen(ChooseValueModal(f"Choose {message.key} to apply", message.label, message.placeholder),
                          chosen)
 
+    def on_secrets_consent_wanted(self, message: m.SecretsConsentWanted) -> None:
+        """The consent modal; a yes re-runs the probes, now reading the values (this session only)."""
+        from troubleshooter.tui.screens.secrets_consent import SecretsConsentModal
+
+        def answered(yes: bool | None) -> None:
+            if self.state is None:
+                return
+            self.state.engine.consent_to_secrets(bool(yes))
+            if yes:
+                self.start_probes()  # type: ignore[attr-defined]
+            else:  # no: the question is the operator's to answer, as before
+                self.notify("Secret Manager values stay unread: answer how the app connects.")
+            self.bump()
+
+        self.push_screen(SecretsConsentModal(message.secrets), answered)
+
     def on_fix_confirm_wanted(self, message: m.FixConfirmWanted) -> None:
         self.confirm_fix(message.cause, message.title, message.plan)
 

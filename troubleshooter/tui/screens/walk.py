@@ -72,6 +72,12 @@ class WalkScreen(AppAccess, Screen[None]):
         """Enter on a question moves to its choices."""
         step = event.node.data
         if step is not None and step.node.kind == "question":
+            # The answer is in Secret Manager: first ask whether the tool may read it (once a session).
+            engine = self.run_state.engine
+            if step.node.short == "app-connection" and not engine.secrets_asked and engine.secrets_to_ask():
+                engine.secrets_asked = True
+                self.post_message(m.SecretsConsentWanted(engine.secrets_to_ask()))
+                return
             self.query_one("#step-choices").focus()
 
     def on_question_answered(self) -> None:
