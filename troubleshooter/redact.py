@@ -450,3 +450,86 @@ def redact_obj(obj: Any) -> Any:
     if isinstance(obj, str):
         return redact(obj)
     return obj
+
+
+# --- stand-ins for captured worlds ----------------------------------------------------------
+
+# What replaces a secret in a captured world file (troubleshooter capture). Unlike REDACTED,
+# a stand-in must keep every input the diagnosis reads from the value, so that the replayed
+# world decides the same: a DSN password keeps its reserved characters and percent-escapes
+# (where URL parsers split, and what the password-not-url-encoded check reads) with every other
+# run of characters replaced by STAND_IN; a token keeps its kind's shape (the
+# plaintext-secret-in-env finding tells tokens by shape); a long random value is replaced by a
+# long random-looking one derived from the variable's NAME only, never from the value.
+STAND_IN: Final = "redacted"
+_SHAPE_CHARS: Final = frozenset("@:/?#[]%")
+_PCT_ESCAPE_RE: Final = re.compile(r"%[0-9A-Fa-f]{2}")
+_REDACTED_URL_PW_RE: Final = re.compile(r"(?P<head>://[^\s:/@]{0,128}:)" + re.escape(REDACTED) + r"(?=@)")
+
+
+def shaped_password(password: str) -> str:
+    """`p@ss#w%40rd` -> `redacted@redacted#redacted%40redacted`: only the characters URL parsers
+    split on, and valid percent-escapes, are kept; each other run becomes STAND_IN."""
+    out: list[str] = []
+    i, run = 0, False
+    while i < len(password):
+        m = _PCT_ESCAPE_RE.match(password, i)
+        if m is not None:
+            out.append(m.group(0))
+            i, run = m.end(), False
+            continue
+        ch = password[i]
+        if ch in _SHAPE_CHARS:
+            out.append(ch)
+            run = False
+        elif not run:
+            out.append(STAND_IN)
+            run = True
+        i += 1
+    return "".join(out)
+
+
+def _token_stand_in(token: str) -> str:
+    """A fake of the same kind: the kind's prefix kept, letters to X/x, digits to 0, the rest kept."""
+    kind = token_kind(token)
+    for keep in (4, 8, 12):
+        head, tail = token[:keep], token[keep:]
+        fake = head + "".join("0" if c.isdigit() else ("X" if c.isupper() else "x") if c.isalpha() else c
+                              for c in tail)
+        if fake != token and token_kind(fake) == kind:
+            return fake
+    return STAND_IN
+
+
+def stand_in(name: str, value: str) -> str:
+    """An env value fit to write into a captured world: no secret left, but what the checks read
+    (DSN shape, password characters that matter, token kind, secret-looking name) kept."""
+    if not value:
+        return value
+    if _SECRET_REFERENCE_RE.fullmatch(value) or value.strip().lower() in _BOOLISH:
+        return value
+    if _secret_name_applies(name, value) and "://" not in value and "=" not in value:
+        return STAND_IN
+    if _entropy_applies(name, value):
+        import hashlib
+
+        return hashlib.sha256(f"troubleshooter stand-in for {name}".encode()).hexdigest()
+    shaped = [shaped_password(m.group("pw")) for m in _URL_USERINFO_RE.finditer(cut_long_lines(value))
+              if _is_url_password(m.group("head"), m.group("pw"))]
+    # Tokens become fakes of their kind; each is hidden behind a short marker while redact()
+    # masks the rest (it would mask the fake too: it has the shape on purpose).
+    fakes: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:
+        fakes.append(_token_stand_in(m.group(0)))
+        return f"tsfake{len(fakes) - 1}x"
+
+    for _kind, pattern in _TOKEN_PATTERNS[1:]:
+        value = pattern.sub(hide, value)
+    text = redact(value)
+    pending = iter(shaped)
+    text = _REDACTED_URL_PW_RE.sub(lambda m: m.group("head") + next(pending, STAND_IN), text)
+    text = text.replace(REDACTED, STAND_IN)
+    for i, fake in enumerate(fakes):
+        text = text.replace(f"tsfake{i}x", fake)
+    return text
