@@ -195,7 +195,7 @@ def env_shape(conn: AppConnection) -> dict[str, Any]:
             ("syntax", dsn.form if dsn.scheme is None else f"{dsn.form} {dsn.scheme}"),
             ("engine", dsn.engine), ("host", dsn.host_kind), ("port", dsn.port),
             ("transport", dsn.transport), ("sslmode", dsn.sslmode),
-            ("password", "set" if dsn.has_password else None),
+            ("hasPassword", True if dsn.has_password else None),
         ) if v is not None})
     name = instance_name(conn)
     if name is not None:
