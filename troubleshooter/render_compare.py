@@ -55,6 +55,11 @@ def list_delta(a: Any, b: Any) -> tuple[str, str] | None:
 
 def render_comparison(doc: Mapping[str, Any], console: Console) -> None:
     """Both targets with their verdicts, each difference (A, B, why it matters), then what is the same."""
+    console.print(comparison_renderable(doc))
+
+
+def comparison_renderable(doc: Mapping[str, Any]) -> Group:
+    """What render_comparison prints, as one rich renderable (the TUI's comparison screen shows it)."""
     parts: list[Any] = [_side(doc, "a"), _side(doc, "b"), Text("")]
     diffs = doc.get("differences") or []
     if diffs:
@@ -73,7 +78,7 @@ def render_comparison(doc: Mapping[str, Any], console: Console) -> None:
     same = doc.get("same") or []
     if same:
         parts += [Text(""), Text.assemble(("Same: ", "bold"), (", ".join(same), "dim"))]
-    console.print(Group(*parts))
+    return Group(*parts)
 
 
 def comparison_markdown(doc: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from troubleshooter.engine.troubleshooting import Troubleshooting
     from troubleshooter.fixes.base import FixPlan
     from troubleshooter.graph import DecisionGraph
+    from troubleshooter.diagnosis import Diagnosis
 
 Post = Callable[[Message], object]
 
@@ -114,6 +115,15 @@ def apply_fix(post: Post, engine: "Troubleshooting", cause: str, plan: "FixPlan"
     """Apply the plan confirmed in the modal, then re-run the probes; progress lines are posted."""
     result = engine.apply(cause, progress=lambda text: post(m.FixProgressed(text)), plan=plan)
     post(m.FixApplied(cause, result))
+
+
+def find_working_sibling(post: Post, workspace: "Workspace", diagnosis: "Diagnosis") -> None:
+    """Services and jobs of the region on the same instance (two list calls), decided by the
+    engine; the first healthy one is compared with the target (no further reads)."""
+    from troubleshooter.engine.compare import compare_diagnoses, working_sibling
+
+    found = working_sibling(workspace.gateway, workspace.graph, diagnosis)
+    post(m.SiblingCompared(compare_diagnoses(diagnosis, found[1]) if found else None))
 
 
 def close_workspace(workspace: "Workspace") -> None:

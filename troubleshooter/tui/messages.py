@@ -9,6 +9,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Diagnosis
+    from troubleshooter.engine.compare import Comparison
     from troubleshooter.engine.run import DiagnosisRun
     from troubleshooter.engine.workspace import Workspace
     from troubleshooter.fixes.base import FixPlan
@@ -71,6 +72,13 @@ class DiagnosisFinished(Message):
     """Every probe of a run is done and the walk is concluded."""
 
     diagnosis: "Diagnosis"
+
+
+@dataclass
+class SiblingCompared(Message):
+    """The search for a healthy sibling on the same instance is over: its comparison, or None."""
+
+    comparison: "Comparison | None"
 
 
 @dataclass
@@ -147,6 +155,11 @@ class WalkWanted(Message):
 @dataclass
 class CausesWanted(Message):
     """Show the root causes and their fixes."""
+
+
+@dataclass
+class ComparisonWanted(Message):
+    """Show the comparison with the working sibling."""
 
 
 @dataclass
