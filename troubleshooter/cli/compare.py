@@ -49,5 +49,5 @@ def render(doc: dict, fmt: str) -> str:
     from rich.console import Console
 
     buf = io.StringIO()
-    render_comparison(doc, Console(file=buf, force_terminal=sys.stdout.isatty(), width=130, soft_wrap=False))
-    return buf.getvalue()
+    render_comparison(doc, Console(file=buf, force_terminal=sys.stdout.isatty(), width=110, soft_wrap=False))
+    return "".join(line.rstrip(" ") + "\n" for line in buf.getvalue().splitlines())  # the grid pads lines
