@@ -171,3 +171,35 @@ def test_capture_of_an_unknown_target_is_one_line_exit_2(tmp_path: Path) -> None
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "not found" in proc.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+# --------------------------------------------------------------------------- other test worlds
+
+
+def _gcpdiag(dirs: tuple[str, ...], service: str | None) -> dict[str, Any]:
+    from gcpdiag_worlds import only, world_from_dumps
+
+    data = world_from_dumps(*dirs)
+    return only(data, service) if service else data
+
+
+def _fixes(kind: str, change: str | None) -> dict[str, Any]:
+    import fixes_worlds
+
+    return fixes_worlds.variant(kind, getattr(fixes_worlds, change)) if change else fixes_worlds.healthy(kind)
+
+
+OTHER = {
+    # gcpdiag's test data: real API dumps, with the output-only fields Google adds.
+    "gcpdiag-cloudrun1": lambda: _gcpdiag(("cloudrun1",), None),
+    "gcpdiag-cloudrun2-invalid-container": lambda: _gcpdiag(("cloudrun2",), "invalid-container"),
+    "fixes-healthy-job": lambda: _fixes("job", None),
+    "fixes-private-only-job": lambda: _fixes("job", "private_only"),
+    "fixes-missing-role-service": lambda: _fixes("service", "missing_role"),
+}
+
+
+@pytest.mark.parametrize("name", list(OTHER))
+def test_other_test_worlds_replay_to_the_same_diagnosis(name: str) -> None:
+    original = OTHER[name]()
+    assert outcome(captured(original)) == outcome(original)
