@@ -462,31 +462,58 @@ def redact_obj(obj: Any) -> Any:
 # plaintext-secret-in-env finding tells tokens by shape); a long random value is replaced by a
 # long random-looking one derived from the variable's NAME only, never from the value.
 STAND_IN: Final = "redacted"
-_SHAPE_CHARS: Final = frozenset("@:/?#[]%")
 _PCT_ESCAPE_RE: Final = re.compile(r"%[0-9A-Fa-f]{2}")
-_REDACTED_URL_PW_RE: Final = re.compile(r"(?P<head>://[^\s:/@]{0,128}:)" + re.escape(REDACTED) + r"(?=@)")
+_SCHEME_RE: Final = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
 def shaped_password(password: str) -> str:
-    """`p@ss#w%40rd` -> `redacted@redacted#redacted%40redacted`: only the characters URL parsers
-    split on, and valid percent-escapes, are kept; each other run becomes STAND_IN."""
+    """`p@ss#w%40rd!` -> `redacted@redacted#redacted%40redacted!`: only runs of letters and digits
+    are replaced (a run of up to five digits by "0": a web URL's host:port/path is told from a
+    password by it; any other by STAND_IN). Punctuation and valid percent-escapes are kept: they
+    are where URL parsers split (RFC 3986 gen-delims, '%') and what the secret-shape rules read,
+    so the replay's checks decide as on the real value. What stays known is only the password's
+    punctuation, never its letters or digits."""
     out: list[str] = []
-    i, run = 0, False
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            short_number = len(run) <= 5 and all(c.isdigit() for c in run)
+            out.append("0" if short_number else STAND_IN)
+            run.clear()
+
+    i = 0
     while i < len(password):
         m = _PCT_ESCAPE_RE.match(password, i)
         if m is not None:
+            flush()
             out.append(m.group(0))
-            i, run = m.end(), False
+            i = m.end()
             continue
         ch = password[i]
-        if ch in _SHAPE_CHARS:
+        if ch.isalnum():
+            run.append(ch)
+        else:
+            flush()
             out.append(ch)
-            run = False
-        elif not run:
-            out.append(STAND_IN)
-            run = True
         i += 1
+    flush()
     return "".join(out)
+
+
+def _url_password_span(value: str) -> tuple[int, int] | None:
+    """Where the password of a URL DSN is, split as the password-encoding check splits it
+    (checks/methods.py: userinfo up to the LAST '@', password after its first ':')."""
+    m = _SCHEME_RE.match(value)
+    if m is None:
+        return None
+    at = value.rfind("@", m.end())
+    if at < 0:
+        return None
+    colon = value.find(":", m.end(), at)
+    if colon < 0:
+        return None
+    return colon + 1, at
 
 
 def _token_stand_in(token: str) -> str:
@@ -514,8 +541,20 @@ def stand_in(name: str, value: str) -> str:
         import hashlib
 
         return hashlib.sha256(f"troubleshooter stand-in for {name}".encode()).hexdigest()
-    shaped = [shaped_password(m.group("pw")) for m in _URL_USERINFO_RE.finditer(cut_long_lines(value))
-              if _is_url_password(m.group("head"), m.group("pw"))]
+    span = _url_password_span(value)
+    if span is not None:
+        # A URL DSN: its password is replaced in place by its shape; the parts around it (the
+        # scheme and user, the host, path and query) go through the same rules as any value.
+        start, end = span
+        head, tail = _stand_in_text(value[:start - 1]), _stand_in_text(value[end + 1:])
+        return f"{head}:{shaped_password(value[start:end])}@{tail}"
+    return _stand_in_text(value)
+
+
+def _stand_in_text(value: str) -> str:
+    """Free text with each secret replaced: tokens by fakes of their kind, the rest by STAND_IN."""
+    if not value:
+        return value
     # Tokens become fakes of their kind; each is hidden behind a short marker while redact()
     # masks the rest (it would mask the fake too: it has the shape on purpose).
     fakes: list[str] = []
@@ -526,10 +565,7 @@ def stand_in(name: str, value: str) -> str:
 
     for _kind, pattern in _TOKEN_PATTERNS[1:]:
         value = pattern.sub(hide, value)
-    text = redact(value)
-    pending = iter(shaped)
-    text = _REDACTED_URL_PW_RE.sub(lambda m: m.group("head") + next(pending, STAND_IN), text)
-    text = text.replace(REDACTED, STAND_IN)
+    text = redact(value).replace(REDACTED, STAND_IN)
     for i, fake in enumerate(fakes):
         text = text.replace(f"tsfake{i}x", fake)
     return text

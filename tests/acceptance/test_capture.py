@@ -121,7 +121,7 @@ def test_no_planted_secret_reaches_the_capture_and_the_replay_decides_the_same(t
         assert secret not in text
     assert "hunter2" not in text and "s3cret" not in text
     # The stand-in keeps the unencoded '@' and '#' the password-encoding check reads.
-    assert "postgresql://app:redacted@redacted#redacted@10.40.0.3:5432/orders" in text
+    assert "postgresql://app:redacted@redacted#redacted!@10.40.0.3:5432/orders" in text
     assert outcome(again) == outcome(original)
     assert "password-not-url-encoded" in outcome(again)[1] + outcome(again)[2]
 

@@ -277,10 +277,17 @@ def scrub(value: Any, key: str = "") -> Any:
     if isinstance(value, list):
         return [scrub(v, key) for v in value]
     if isinstance(value, str):
+        if key in _KEPT_AS_IS:
+            return value
         if key and key != "secret" and is_secret_name(key):
             return stand_in(key, value)
         return redact(value)
     return value
+
+
+# Opaque API values that are no secret and must stay byte for byte: an IAM etag must still be
+# base64 for the replay's setIamPolicy, and a long Run etag could look random enough to be masked.
+_KEPT_AS_IS = frozenset({"etag", "uid"})
 
 
 def _is_time_key(key: str) -> bool:
