@@ -84,8 +84,9 @@ def comparison_renderable(doc: Mapping[str, Any]) -> Group:
 def comparison_markdown(doc: Mapping[str, Any]) -> str:
     """The same as a markdown section, for a write-up ("Configuration comparison: A vs B")."""
 
-    def cell(value: Any) -> str:
-        return value_text(value).replace("|", "\\|").replace("\n", " ")
+    def cell(value: Any, limit: int = 400) -> str:
+        text = value if isinstance(value, str) else value_text(value, limit)
+        return text.replace("|", "\\|").replace("\n", " ")
 
     a, b = doc["a"], doc["b"]
     verdicts = doc.get("verdicts") or {}
@@ -97,8 +98,9 @@ def comparison_markdown(doc: Mapping[str, Any]) -> str:
     diffs = doc.get("differences") or []
     if diffs:
         lines += ["| field | A | B | why it matters |", "|---|---|---|---|"]
-        lines += [f"| `{d['field']}` | {cell(d.get('a'))} | {cell(d.get('b'))} | {cell(d.get('why') or '')} |"
-                  for d in diffs]
+        for d in diffs:
+            a, b = list_delta(d.get("a"), d.get("b")) or (value_text(d.get("a"), 400), value_text(d.get("b"), 400))
+            lines.append(f"| `{d['field']}` | {cell(a)} | {cell(b)} | {cell(redact(d.get('why') or ''))} |")
     else:
         lines.append("No connection-relevant difference.")
     same = doc.get("same") or []

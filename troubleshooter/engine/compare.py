@@ -251,7 +251,9 @@ def _instance_settings(inst: Instance) -> dict[str, Any]:
         "instance.authorizedNetworks": sorted(inst.authorized_values),
         "instance.sslMode": ssl,
         "instance.connectorEnforcement": inst.connector_enforcement,
-        "instance.iamAuthentication": inst.database_flag("cloudsql.iam_authentication"),
+        # Postgres names the flag cloudsql.iam_authentication, MySQL cloudsql_iam_authentication.
+        "instance.iamAuthentication": (inst.database_flag("cloudsql.iam_authentication")
+                                       or inst.database_flag("cloudsql_iam_authentication")),
     }
 
 
