@@ -236,3 +236,29 @@ def test_text_lists_differences_first_then_same() -> None:
     out = proc.stdout
     assert out.index("cloudSqlInstances") < out.index("why") < out.index("Same:")
     assert "healthy" in out and "cloudsql-not-attached" in out
+
+
+def test_every_field_compared_says_why_it_matters() -> None:
+    from troubleshooter.engine.compare import profile, why
+
+    def job_and_sidecar(w: dict[str, Any]) -> None:
+        vpc_egress(w, "orders-vpc")
+        template(w)["containers"].append({"name": "proxy", "image": "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1"})
+
+    world = world_from_data(with_sibling(job_and_sidecar), "<pair>")
+    with Workspace.serving(world, GRAPH) as ws:
+        fields = profile(diagnose(A, ws.gateway, GRAPH))
+    assert {"cloudSqlInstances", "serviceAccount", "roles", "vpcAccess", "secrets", "containers",
+            "instance.sslMode", "instance.iamAuthentication", "serving.ready"} <= set(fields)
+    assert [f for f in fields if not why(f)] == []
+    assert "Cloud SQL Auth Proxy sidecar (cloud-sql-proxy:2.14.1)" in fields["containers"]
+
+
+def test_schema_command_prints_the_compare_schema() -> None:
+    result = CliRunner().invoke(cli, ["schema", "--output-of", "compare"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    doc = compared(with_sibling(_localhost))
+    jsonschema.validate(doc, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"a": doc["a"], "b": doc["b"], "same": []}, schema)
