@@ -1,5 +1,5 @@
 """`capture` round trips: serve a world, capture its target through the real clients, load the
-capture, diagnose it: the same verdict, root causes and findings as the original. On every
+capture, diagnose it: the same verdict, root causes, findings and walk as the original. On every
 built-in scenario, on one world per catalog id (the `holds` cases, plus the near misses whose
 decision reads a secret-bearing value), and on worlds where the caller lacks a permission.
 No planted secret reaches the file."""
@@ -44,10 +44,14 @@ def captured(data: Mapping[str, Any]) -> dict[str, Any]:
         return capture(ws.gateway, target_of(world))
 
 
+def decided(d: Any) -> tuple[str, list[str], list[str], list[str]]:
+    """What a replay must reproduce: verdict, root causes, findings, and the walk's path."""
+    return d.verdict, list(d.cause_ids), sorted(d.finding_ids), d.to_json()["path"]
+
+
 def outcome(data: Mapping[str, Any], symptom: str | None = None,
-            answers: Mapping[str, str] | None = None) -> tuple[str, list[str], list[str]]:
-    d = run_world(dict(data), GRAPH, symptom=symptom, answers=answers).diagnosis
-    return d.verdict, list(d.cause_ids), sorted(d.finding_ids)
+            answers: Mapping[str, str] | None = None) -> tuple[str, list[str], list[str], list[str]]:
+    return decided(run_world(dict(data), GRAPH, symptom=symptom, answers=answers).diagnosis)
 
 
 def _scenario(name: str) -> dict[str, Any]:
@@ -67,7 +71,7 @@ def test_case_worlds_replay_to_the_same_diagnosis(case: Case, runs: RunCache) ->
     # The original's run is shared with test_diagnosis_cases (same key) when on the same worker.
     first = runs.get(f"case:{case.id}", lambda: run_world(case.world(), GRAPH, symptom=case.symptom,
                                                           answers=case.answers)).diagnosis
-    expected = (first.verdict, list(first.cause_ids), sorted(first.finding_ids))
+    expected = decided(first)
     assert outcome(captured(case.world()), case.symptom, case.answers) == expected
 
 
