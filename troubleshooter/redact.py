@@ -535,13 +535,13 @@ def stand_in(name: str, value: str) -> str:
         return value
     if _SECRET_REFERENCE_RE.fullmatch(value) or value.strip().lower() in _BOOLISH:
         return value
-    if _secret_name_applies(name, value) and "://" not in value and "=" not in value:
-        return STAND_IN
+    span = _url_password_span(value)
+    if _secret_name_applies(name, value) and span is None:
+        return STAND_IN  # a secret-named value: nothing of it is kept (a URL DSN keeps its shape)
     if _entropy_applies(name, value):
         import hashlib
 
         return hashlib.sha256(f"troubleshooter stand-in for {name}".encode()).hexdigest()
-    span = _url_password_span(value)
     if span is not None:
         # A URL DSN: its password is replaced in place by its shape; the parts around it (the
         # scheme and user, the host, path and query) go through the same rules as any value.

@@ -45,6 +45,11 @@ def test_tokens_keep_their_kind_and_names_stay_secret_looking() -> None:
         assert secret_in_env(name, replaced) == secret_in_env(name, value)
 
 
+def test_a_secret_named_value_keeps_nothing_of_itself() -> None:
+    for value in ("c2VjcmV0cGFzcw==", "a=b", "x://y", "pa=ss word", "host=db password=pw"):
+        assert stand_in("DB_PASSWORD", value) == STAND_IN
+
+
 def test_what_is_no_secret_is_kept() -> None:
     for name, value in (("DB_HOST", "/cloudsql/p:r:i"), ("DB_PASSWORD", ""), ("FEATURE_TOKEN_ENABLED", "true"),
                         ("DB_PASS_REF", "projects/p/secrets/db-pass/versions/3"), ("LOG_LEVEL", "info")):
