@@ -107,6 +107,7 @@ def _planted_world() -> dict[str, Any]:
     set_env(w, "LEGACY_DSN", "postgresql://app:p@ss#w0rd!@10.40.0.3:5432/orders")
     set_env(w, "SLACK_HOOK_TOKEN_VALUE", "xoxb-123456789012-abcdefghijklmnop")
     set_env(w, "DB_PASSWORD", "hunter2hunter2")
+    w["services"][0]["template"]["containers"][0]["args"] = ["serve", "--db-password", "Sup3r-s3cret-pw"]
     w["logEntries"].append({
         "logName": "projects/acme-orders-prod/logs/run.googleapis.com%2Fstderr",
         "resource": {"type": "cloud_run_revision",

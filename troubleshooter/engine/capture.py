@@ -275,7 +275,14 @@ def scrub(value: Any, key: str = "") -> Any:
             return {k: (stand_in(name, v) if k == "value" else scrub(v, k)) for k, v in value.items()}
         return {k: scrub(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [scrub(v, key) for v in value]
+        out = [scrub(v, key) for v in value]
+        # args/command lists: the value after a secret-named flag (`--db-password`, `hunter2`)
+        # is a separate item that no text rule can recognise alone.
+        for i, item in enumerate(value[:-1]):
+            if (isinstance(item, str) and item.startswith("-") and "=" not in item
+                    and is_secret_name(item.lstrip("-")) and isinstance(value[i + 1], str)):
+                out[i + 1] = stand_in(item.lstrip("-"), value[i + 1])
+        return out
     if isinstance(value, str):
         if key in _KEPT_AS_IS:
             return value
