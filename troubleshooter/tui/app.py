@@ -268,12 +268,10 @@ class TroubleshooterApp(Navigator, App[None]):
     def sibling_compared(self, message: m.SiblingCompared) -> None:
         if self.state is None:
             return
+        # No toast: the offer is the root causes screen's `w Compare` key, which shows only now
+        # (a toast arriving after the result drew over the screens under the fix modal).
         self.state.sibling_search = "done"
         self.state.sibling = message.comparison
-        if message.comparison is not None:
-            name = message.comparison.b.name
-            self.notify(f"{name} uses the same instance and is healthy: w compares the two",
-                        title="A working sibling")
         self.bump()
 
     @on(m.FixPlanned)
