@@ -854,3 +854,12 @@ class Gateway:
         c = self._secrets()
         resp = self.call("secretmanager", "AccessSecretVersion", name, c.access_secret_version, name=name)
         return resp.name, resp.payload.data.decode("utf-8", errors="replace")
+    # ---- capture (troubleshooter/engine/capture.py)
+
+    def list_enabled_services(self, project: str) -> list[str]:
+        """The names of the services enabled in `project` (Service Usage `services.list`, state:ENABLED)."""
+        parent = f"projects/{project}"
+        c = self._usage()
+        listed = self._listed("serviceusage", "ListServices", parent, c.list_services,
+                              request={"parent": parent, "filter": "state:ENABLED"})
+        return [str((s.get("config") or {}).get("name") or s.get("name", "").rsplit("/", 1)[-1]) for s in listed]

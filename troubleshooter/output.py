@@ -163,6 +163,35 @@ class ScanOut(_Out):
 
 
 
+class DifferenceOut(_Out):
+    """One connection-relevant field where the two targets differ."""
+
+    field: str = Field(description="The field compared, e.g. cloudSqlInstances, roles, env[DATABASE_URL], instance.sslMode.")
+    a: Any = Field(default=None, description="Target a's value (redacted; env values as their shape, never a password).")
+    b: Any = Field(default=None, description="Target b's value.")
+    why: str = Field(description="Why the field matters to the connection, in one sentence.")
+
+
+class CompareSidesOut(_Out):
+    a: str
+    b: str
+
+
+class CompareCausesOut(_Out):
+    a: list[str]
+    b: list[str]
+
+
+class CompareOut(_Out):
+    """`troubleshooter compare --format json`: two targets' connection-relevant configuration."""
+
+    a: TargetOut
+    b: TargetOut
+    differences: list[DifferenceOut] = Field(description="Connection-relevant differences, most relevant first.")
+    same: list[str] = Field(description="The fields compared that are the same on both.")
+    verdicts: CompareSidesOut | None = Field(default=None, description="Each target's diagnosis verdict.")
+    rootCauses: CompareCausesOut | None = Field(default=None, description="Each target's root-cause ids.")
+
 
 def json_schema() -> dict[str, Any]:
     """One JSON Schema document: the diagnose object (the root) and the scan object under $defs."""
@@ -181,11 +210,14 @@ def json_schema() -> dict[str, Any]:
     }
 
 
-def schema_for(kind: Literal["diagnose", "scan"]) -> dict[str, Any]:
+def schema_for(kind: Literal["diagnose", "scan", "compare"]) -> dict[str, Any]:
     """The schema of one command's output: the shared document rooted at that object."""
+    if kind == "compare":
+        doc = CompareOut.model_json_schema(ref_template="#/$defs/{model}", by_alias=True)
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema", **doc}
     doc = json_schema()
     return {**{k: v for k, v in doc.items() if k != "anyOf"},
             "$ref": "#/$defs/" + ("ScanOut" if kind == "scan" else "DiagnosisOut")}
 
 
-__all__ = ["DiagnosisOut", "ScanOut", "ScanTargetOut", "Verdict", "json_schema", "schema_for"]
+__all__ = ["CompareOut", "DiagnosisOut", "ScanOut", "ScanTargetOut", "Verdict", "json_schema", "schema_for"]

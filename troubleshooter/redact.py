@@ -503,3 +503,122 @@ def redact_obj(obj: Any) -> Any:
     if isinstance(obj, str):
         return redact(obj)
     return obj
+
+
+# --- stand-ins for captured worlds ----------------------------------------------------------
+
+# What replaces a secret in a captured world file (troubleshooter capture). Unlike REDACTED,
+# a stand-in must keep every input the diagnosis reads from the value, so that the replayed
+# world decides the same: a DSN password keeps its reserved characters and percent-escapes
+# (where URL parsers split, and what the password-not-url-encoded check reads) with every other
+# run of characters replaced by STAND_IN; a token keeps its kind's shape (the
+# plaintext-secret-in-env finding tells tokens by shape); a long random value is replaced by a
+# long random-looking one derived from the variable's NAME only, never from the value.
+STAND_IN: Final = "redacted"
+_PCT_ESCAPE_RE: Final = re.compile(r"%[0-9A-Fa-f]{2}")
+_SCHEME_RE: Final = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def shaped_password(password: str) -> str:
+    """`p@ss#w%40rd!` -> `redacted@redacted#redacted%40redacted!`: only runs of letters and digits
+    are replaced (a run of up to five digits by "0": a web URL's host:port/path is told from a
+    password by it; any other by STAND_IN). Punctuation and valid percent-escapes are kept: they
+    are where URL parsers split (RFC 3986 gen-delims, '%') and what the secret-shape rules read,
+    so the replay's checks decide as on the real value. What stays known is only the password's
+    punctuation, never its letters or digits."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            short_number = len(run) <= 5 and all(c.isdigit() for c in run)
+            out.append("0" if short_number else STAND_IN)
+            run.clear()
+
+    i = 0
+    while i < len(password):
+        m = _PCT_ESCAPE_RE.match(password, i)
+        if m is not None:
+            flush()
+            out.append(m.group(0))
+            i = m.end()
+            continue
+        ch = password[i]
+        if ch.isalnum():
+            run.append(ch)
+        else:
+            flush()
+            out.append(ch)
+        i += 1
+    flush()
+    return "".join(out)
+
+
+def _url_password_span(value: str) -> tuple[int, int] | None:
+    """Where the password of a URL DSN is, split as the password-encoding check splits it
+    (checks/methods.py: userinfo up to the LAST '@', password after its first ':')."""
+    m = _SCHEME_RE.match(value)
+    if m is None:
+        return None
+    at = value.rfind("@", m.end())
+    if at < 0:
+        return None
+    colon = value.find(":", m.end(), at)
+    if colon < 0:
+        return None
+    return colon + 1, at
+
+
+def _token_stand_in(token: str) -> str:
+    """A fake of the same kind: the kind's prefix kept, letters to X/x, digits to 0, the rest kept."""
+    kind = token_kind(token)
+    for keep in (4, 8, 12):
+        head, tail = token[:keep], token[keep:]
+        fake = head + "".join("0" if c.isdigit() else ("X" if c.isupper() else "x") if c.isalpha() else c
+                              for c in tail)
+        if fake != token and token_kind(fake) == kind:
+            return fake
+    return STAND_IN
+
+
+def stand_in(name: str, value: str) -> str:
+    """An env value fit to write into a captured world: no secret left, but what the checks read
+    (DSN shape, password characters that matter, token kind, secret-looking name) kept."""
+    if not value:
+        return value
+    if _SECRET_REFERENCE_RE.fullmatch(value) or value.strip().lower() in _BOOLISH:
+        return value
+    span = _url_password_span(value)
+    if _secret_name_applies(name, value) and span is None:
+        return STAND_IN  # a secret-named value: nothing of it is kept (a URL DSN keeps its shape)
+    if _entropy_applies(name, value):
+        import hashlib
+
+        return hashlib.sha256(f"troubleshooter stand-in for {name}".encode()).hexdigest()
+    if span is not None:
+        # A URL DSN: its password is replaced in place by its shape; the parts around it (the
+        # scheme and user, the host, path and query) go through the same rules as any value.
+        start, end = span
+        head, tail = _stand_in_text(value[:start - 1]), _stand_in_text(value[end + 1:])
+        return f"{head}:{shaped_password(value[start:end])}@{tail}"
+    return _stand_in_text(value)
+
+
+def _stand_in_text(value: str) -> str:
+    """Free text with each secret replaced: tokens by fakes of their kind, the rest by STAND_IN."""
+    if not value:
+        return value
+    # Tokens become fakes of their kind; each is hidden behind a short marker while redact()
+    # masks the rest (it would mask the fake too: it has the shape on purpose).
+    fakes: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:
+        fakes.append(_token_stand_in(m.group(0)))
+        return f"tsfake{len(fakes) - 1}x"
+
+    for _kind, pattern in _TOKEN_PATTERNS[1:]:
+        value = pattern.sub(hide, value)
+    text = redact(value).replace(REDACTED, STAND_IN)
+    for i, fake in enumerate(fakes):
+        text = text.replace(f"tsfake{i}x", fake)
+    return text

@@ -7,12 +7,12 @@ import sys
 
 import click
 
-from troubleshooter.cli import check, diagnose, fix, graph, mcp, sandbox, scan, schema, train, tui
+from troubleshooter.cli import capture, check, compare, diagnose, fix, graph, mcp, sandbox, scan, schema, train, tui
 from troubleshooter.errors import BadInput, CloudUnreachable
 
 cli = tui.cli
 for command in (tui.demo, train.train, diagnose.diagnose, fix.fix, graph.graph, sandbox.sandbox,
-                schema.schema, check.check, mcp.mcp, scan.scan):
+                schema.schema, check.check, mcp.mcp, scan.scan, compare.compare, capture.capture):
     cli.add_command(command)
 
 

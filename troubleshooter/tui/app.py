@@ -272,6 +272,27 @@ class TroubleshooterApp(Navigator, App[None]):
         found = len(message.diagnosis.causes)
         self.notify(f"{found} root cause{'s' if found != 1 else ''} found" if found else "No root cause found",
                     title="Diagnosis finished", severity="warning" if found else "information")
+        self.look_for_sibling(message.diagnosis)
+        self.bump()
+
+    def look_for_sibling(self, diagnosis: "Diagnosis") -> None:
+        """Once per session, when something is wrong: a healthy sibling on the same instance to
+        compare with. Never in training, where it would give the answer away."""
+        state = self.state
+        if (state is None or self.workspace is None or self.launch.train or state.sibling_search
+                or diagnosis.verdict == "healthy"):
+            return
+        state.sibling_search = "searching"
+        self.start(jobs.find_working_sibling, self.workspace, diagnosis, group="sibling")
+
+    @on(m.SiblingCompared)
+    def sibling_compared(self, message: m.SiblingCompared) -> None:
+        if self.state is None:
+            return
+        # No toast: the offer is the root causes screen's `w Compare` key, which shows only now
+        # (a toast arriving after the result drew over the screens under the fix modal).
+        self.state.sibling_search = "done"
+        self.state.sibling = message.comparison
         self.bump()
 
     @on(m.FixPlanned)
@@ -314,6 +335,8 @@ class TroubleshooterApp(Navigator, App[None]):
             self.post_message(m.ChoicesListed(worker.name, [], text))
         elif worker.group == "fix-plan" and self.state is not None:
             self.state.plan_failed(worker.name, text)
+        elif worker.group == "sibling" and self.state is not None:
+            self.state.sibling_search = "done"  # nothing to offer; the diagnosis stands
         self.notify(text, title=f"{worker.group} failed", severity="error", timeout=12)
         self.bump()
 

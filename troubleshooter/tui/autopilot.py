@@ -45,8 +45,11 @@ async def at_causes(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:
     """From start-up to the result: enter walks from the pre-selected symptom, e jumps to the end."""
     await at_walk(app, pilot)
     await pilot.press("e")
+    # The search for a working sibling (started when the diagnosis finished) is over too: the
+    # footer's compare key depends on it.
     await settle(app, pilot, lambda: on(app, "CausesScreen") and (
-        not app.state.causes or app.state.causes[0].id in app.state.plans))
+        not app.state.causes or app.state.causes[0].id in app.state.plans)
+        and app.state.sibling_search != "searching")
 
 
 async def at_drill(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:

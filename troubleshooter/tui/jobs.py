@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from troubleshooter.engine.troubleshooting import Troubleshooting
     from troubleshooter.fixes.base import FixPlan
     from troubleshooter.graph import DecisionGraph
+    from troubleshooter.diagnosis import Diagnosis
 
 Post = Callable[[Message], object]
 
@@ -126,6 +127,15 @@ def run_scan(post: Post, workspace: "Workspace", launch: "Launch") -> None:
                           fallback_project=world.project if world else None,
                           fallback_region=world.region if world else None)
     post(m.ScanFinished(scan_workspace(workspace, scope, progress=lambda done, total: post(m.ScanProgressed(done, total)))))
+
+
+def find_working_sibling(post: Post, workspace: "Workspace", diagnosis: "Diagnosis") -> None:
+    """Services and jobs of the region on the same instance (two list calls), decided by the
+    engine; the first healthy one is compared with the target (no further reads)."""
+    from troubleshooter.engine.compare import compare_diagnoses, working_sibling
+
+    found = working_sibling(workspace.gateway, workspace.graph, diagnosis)
+    post(m.SiblingCompared(compare_diagnoses(diagnosis, found[1]) if found else None))
 
 
 def close_workspace(workspace: "Workspace") -> None:

@@ -9,6 +9,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Diagnosis
+    from troubleshooter.engine.compare import Comparison
     from troubleshooter.engine.fleet import Scan
     from troubleshooter.engine.run import DiagnosisRun
     from troubleshooter.engine.workspace import Workspace
@@ -72,6 +73,13 @@ class DiagnosisFinished(Message):
     """Every probe of a run is done and the walk is concluded."""
 
     diagnosis: "Diagnosis"
+
+
+@dataclass
+class SiblingCompared(Message):
+    """The search for a healthy sibling on the same instance is over: its comparison, or None."""
+
+    comparison: "Comparison | None"
 
 
 @dataclass
@@ -170,6 +178,11 @@ class FleetTargetWanted(Message):
 @dataclass
 class CausesWanted(Message):
     """Show the root causes and their fixes."""
+
+
+@dataclass
+class ComparisonWanted(Message):
+    """Show the comparison with the working sibling."""
 
 
 @dataclass

@@ -135,6 +135,13 @@ class Navigator:
 
         self.push_screen(CausesScreen())
 
+    def on_comparison_wanted(self, _message: m.ComparisonWanted) -> None:
+        from troubleshooter.tui.screens.compare import CompareScreen
+
+        comparison = self.state.sibling if self.state is not None else None
+        if comparison is not None and not isinstance(self.screen, CompareScreen):
+            self.push_screen(CompareScreen(comparison))
+
     def on_fix_choice_wanted(self, message: m.FixChoiceWanted) -> None:
         from troubleshooter.tui.screens.choose import ChooseValueModal
 

@@ -10,6 +10,7 @@ from troubleshooter.runner import ProbeEvent
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Diagnosis, Reported
+    from troubleshooter.engine.compare import Comparison
     from troubleshooter.engine.run import DiagnosisRun
     from troubleshooter.engine.troubleshooting import Troubleshooting
     from troubleshooter.fixes.base import FixPlan
@@ -28,6 +29,8 @@ class RunState:
     plan_errors: dict[str, str] = field(default_factory=dict)
     fix_log: list[str] = field(default_factory=list)
     fix_result: "AppliedFix | BaseException | None" = None
+    sibling_search: str = ""                  # "" not started | "searching" | "done"
+    sibling: "Comparison | None" = None       # the comparison with a healthy sibling, if one was found
 
     # -- what the engine knows ------------------------------------------------------
 

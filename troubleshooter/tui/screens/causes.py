@@ -37,6 +37,8 @@ class CausesScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("a", "apply_fix", "Apply fix", id="apply-fix",
                 tooltip="Apply the selected fix: shows the exact command and change, asks first, then verifies"),
+        Binding("w", "compare_sibling", "Compare", id="compare-sibling",
+                tooltip="Compare with a healthy service or job on the same instance: what differs, and why it matters"),
         Binding("escape", "back", "Walk", id="causes-back", tooltip="Back to the walk"),
     ]
 
@@ -139,7 +141,8 @@ class CausesScreen(AppAccess, Screen[None]):
         needed = self.choice(item) if item is not None and not fixed else None
         detail.show(item, plan, app.launch.read_only or fixed, fixes, empty=self.nothing_found(),
                     plan_error=state.plan_errors.get(item.id, "") if item else "", choice=needed[0] if needed else "")
-        keys = (self.check_action("apply_fix", ()), self.selected_command() is not None)
+        keys = (self.check_action("apply_fix", ()), self.selected_command() is not None,
+                self.check_action("compare_sibling", ()))
         if keys != self._keys:  # the footer recomposes on refresh: only when a key turns on or off
             self._keys = keys
             self.refresh_bindings()
@@ -183,6 +186,8 @@ class CausesScreen(AppAccess, Screen[None]):
         return "\n".join(commands) or None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "compare_sibling":
+            return self.run_state.sibling is not None   # offered only when a healthy sibling exists
         if action == "apply_fix":
             if self.tapp.launch.read_only:
                 return False   # read-only: no apply action anywhere
@@ -213,6 +218,10 @@ class CausesScreen(AppAccess, Screen[None]):
         choice = self.choice(item)
         if choice is not None:
             self.post_message(m.FixChoiceWanted(item.id, *choice))
+
+    def action_compare_sibling(self) -> None:
+        if self.run_state.sibling is not None:
+            self.post_message(m.ComparisonWanted())
 
     def action_back(self) -> None:
         self.app.pop_screen()
