@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import click
 
+from troubleshooter.cli.options import read_secrets_option
 from troubleshooter.errors import CloudUnreachable
 
 if TYPE_CHECKING:
@@ -48,8 +49,9 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 @click.option("--all-regions", is_flag=True, help="Every region (the default for --folder and --organization).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--world", metavar="FILE", help="Scan a sandbox serving this world file (or built-in scenario) instead of Google Cloud.")
+@read_secrets_option
 def scan(project: str | None, folder: str | None, organization: str | None, region: str | None,
-         all_regions: bool, fmt: str, world: str | None) -> None:
+         all_regions: bool, fmt: str, world: str | None, read_secrets: bool) -> None:
     """Every Cloud Run service and job in scope, one verdict each, worst first. Exit: the worst verdict."""
     from troubleshooter.engine.fleet import resolve_scope, scan_workspace
     from troubleshooter.engine.workspace import Workspace
@@ -63,7 +65,7 @@ def scan(project: str | None, folder: str | None, organization: str | None, regi
                               fallback_project=t.project if t else None, fallback_region=t.region if t else None)
         with _progress_bar(sys.stderr.isatty()) as progress:
             try:
-                result = scan_workspace(workspace, scope, progress=progress)
+                result = scan_workspace(workspace, scope, progress=progress, read_secrets=read_secrets)
             except ApiFailure as failure:
                 raise CloudUnreachable(f"cannot list {scope.name}: {failure.explain()}") from None
     click.echo(render(result, fmt), nl=False)

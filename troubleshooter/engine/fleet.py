@@ -436,9 +436,11 @@ def scan(
     *,
     progress: Progress | None = None,
     api_calls: Callable[[], int] | None = None,
+    read_secrets: bool = False,
 ) -> Scan:
     """Every service and job of `scope`, diagnosed; raises ApiFailure only when the scope itself
-    cannot be listed (Asset Inventory refused), since then no target is known."""
+    cannot be listed (Asset Inventory refused), since then no target is known. Secret payloads
+    are read only with `read_secrets` (the operator's consent), as for one target."""
     calls = api_calls or (lambda: gateway.stats.total)
     before = calls()
     clock, cpu = time.perf_counter(), time.process_time()
@@ -489,7 +491,7 @@ def scan(
 
         def decide(item: tuple[Target, Future[dict[str, Any]]]) -> Diagnosis:
             target, resource = item
-            run = DiagnosisRun.start(target, graph)
+            run = DiagnosisRun.start(target, graph, read_secrets=read_secrets)
             run.execute(gateway, fetcher=TargetFetcher(shared, target, resource), sequential=True)
             found = run.conclude()
             if progress is not None:
@@ -510,9 +512,11 @@ def scan(
     return Scan(scope, sorted(regions), worst_first(diagnoses), errors, calls() - before, timings)
 
 
-def scan_workspace(workspace: Any, scope: Scope, *, progress: Progress | None = None) -> Scan:
+def scan_workspace(workspace: Any, scope: Scope, *, progress: Progress | None = None,
+                   read_secrets: bool = False) -> Scan:
     """`scan` on an open Workspace; `apiCalls` from the sandbox's call record when there is one
     (every call it served, each page included), else from the gateway's count."""
     sandbox = workspace.sandbox
     counter = (lambda: sandbox.call_count) if sandbox is not None else (lambda: workspace.gateway.stats.total)
-    return scan(scope, workspace.gateway, workspace.graph, progress=progress, api_calls=counter)
+    return scan(scope, workspace.gateway, workspace.graph, progress=progress, api_calls=counter,
+                read_secrets=read_secrets)

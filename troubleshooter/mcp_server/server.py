@@ -122,7 +122,8 @@ class Server:
             scope = resolve_scope(project, folder, organization, region, all_regions,
                                   fallback_project=t.project if t else None,
                                   fallback_region=t.region if t else None)
-            return ScanOut.model_validate(redact_obj(scan_workspace(self.workspace, scope).to_json()))
+            found = scan_workspace(self.workspace, scope, read_secrets=self.read_secrets)
+            return ScanOut.model_validate(redact_obj(found.to_json()))
 
         return _tool(run)
 

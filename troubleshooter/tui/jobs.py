@@ -126,7 +126,8 @@ def run_scan(post: Post, workspace: "Workspace", launch: "Launch") -> None:
     scope = resolve_scope(launch.project, launch.folder, launch.organization, launch.region, launch.all_regions,
                           fallback_project=world.project if world else None,
                           fallback_region=world.region if world else None)
-    post(m.ScanFinished(scan_workspace(workspace, scope, progress=lambda done, total: post(m.ScanProgressed(done, total)))))
+    post(m.ScanFinished(scan_workspace(workspace, scope, read_secrets=launch.read_secrets,
+                                       progress=lambda done, total: post(m.ScanProgressed(done, total)))))
 
 
 def find_working_sibling(post: Post, workspace: "Workspace", diagnosis: "Diagnosis") -> None:
