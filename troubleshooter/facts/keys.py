@@ -21,10 +21,11 @@ _RECORDED_BY: dict[str, tuple[str, ...]] = {
     "iam": (sources.IAM,),
     "databases": (sources.DBUSERS,),
     "users": (sources.DBUSERS,),
+    "operations": (sources.DBUSERS,),
     "logs": (sources.LOGS,),
 }
 # Kinds whose first part is the project the fact is about.
-_PROJECT_SCOPED = frozenset({"project", "usage", "instance", "list", "iam", "databases", "users"})
+_PROJECT_SCOPED = frozenset({"project", "usage", "instance", "list", "iam", "databases", "users", "operations"})
 
 
 @dataclass(frozen=True)
@@ -104,3 +105,8 @@ class FactKey:
     @classmethod
     def users(cls, project: str, instance: str) -> "FactKey":
         return cls("users", (project, instance))
+
+    @classmethod
+    def operations(cls, project: str, instance: str) -> "FactKey":
+        """operations.list of an instance (Cloud SQL's own history: maintenance, failover...)."""
+        return cls("operations", (project, instance))

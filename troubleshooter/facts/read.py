@@ -15,6 +15,7 @@ from troubleshooter.facts.app import APP_ANSWER_KEY, AppView, instance_name
 from troubleshooter.facts.instance import Instance
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.names import clean
+from troubleshooter.facts.operations import SqlOperation
 from troubleshooter.facts.policy import Policy
 from troubleshooter.facts.workload import (
     ANNOTATION_NOTE,
@@ -338,6 +339,12 @@ class Facts:
         """The users of instance `project:name`, as `users.list` returned them."""
         self._read(sources.DBUSERS)
         return self._obs.users.get(key)
+
+    def operations(self, key: str) -> "list[SqlOperation] | None":
+        """operations.list of instance `project:name`, newest first; None when it was not read."""
+        self._read(sources.DBUSERS)
+        raw = self._obs.sql_operations.get(key)
+        return None if raw is None else [SqlOperation(o) for o in raw]
 
     # ---------------------------------------------------------------- logs
     @property

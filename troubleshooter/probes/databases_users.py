@@ -1,4 +1,4 @@
-"""Probe `databases-users`: the databases and users that exist on each referenced instance.
+"""Probe `databases-users`: the databases, users and operations of each referenced instance.
 
 "database "x" does not exist" and "password authentication failed for user "x"" are told
 apart from wrong passwords by what exists: Cloud SQL Admin v1 `databases.list` (names, into
@@ -9,11 +9,18 @@ Instances the app reaches by IP literal are resolved from `instances.list` of th
 project (the same shared read `sql-instances` starts at t=0), so this probe does not have to
 wait for `sql-instances`. An instance already known to be missing is skipped; otherwise a 404
 is recorded like any failure, but is not a doubt about this probe's facts.
-Permissions: `cloudsql.databases.list`, `cloudsql.users.list`.
+
+The instance's own history is read with them, at once: `operations.list` (MAINTENANCE, FAILOVER,
+RESTART, UPDATE..., newest first, into `obs.sql_operations[P:I]`), back to an hour before the
+log window, so that connections dropped by maintenance are told from idle timeouts
+(`stale-pooled-connections`). The summary names them only when there are some.
+Permissions: `cloudsql.databases.list`, `cloudsql.users.list`, `cloudsql.instances.get`
+(operations.list).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from troubleshooter.facts import sources
@@ -32,6 +39,9 @@ from troubleshooter.probes.sql_instances import list_future
 
 ID = sources.DBUSERS
 _USER_FIELDS = ("name", "host", "type")
+_OP_FIELDS = ("name", "operationType", "status", "insertTime", "startTime", "endTime", "user",
+              "targetId", "targetProject", "error")
+_OPS_BEFORE_WINDOW = timedelta(hours=1)  # an operation shortly before the window still explains it
 
 
 def _refs(ctx: ProbeContext) -> list[InstanceRef]:
@@ -51,18 +61,22 @@ def run(ctx: ProbeContext) -> ProbeResult:
     if not refs:
         return ProbeResult(ID, Outcome.SKIPPED, "no Cloud SQL instance to look into")
     gw = ctx.gateway
+    since = datetime.now(timezone.utc) - timedelta(minutes=ctx.log_window_minutes) - _OPS_BEFORE_WINDOW
     futures = {
         ref.key: (
             ctx.fetch.get(FactKey.databases(ref.project, ref.instance),
                           lambda r=ref: gw.list_databases(r.project, r.instance)),
             ctx.fetch.get(FactKey.users(ref.project, ref.instance), lambda r=ref: gw.list_users(r.project, r.instance)),
+            ctx.fetch.get(FactKey.operations(ref.project, ref.instance),
+                          lambda r=ref: gw.list_operations(r.project, r.instance, since=since)),
         )
         for ref in refs
     }
+    seen_ops = 0
     failures: list[ApiFailure] = []
     evidence: list[Evidence] = []
     for ref in refs:
-        dbs_fut, users_fut = futures[ref.key]
+        dbs_fut, users_fut, ops_fut = futures[ref.key]
         where = ref.connection_name or ref.key
         dbs, failure = settle(dbs_fut)
         if failure is not None:
@@ -83,8 +97,22 @@ def run(ctx: ProbeContext) -> ProbeResult:
                 ctx.obs.users[ref.key] = kept
             evidence.append(Evidence(ID, "users[].name", [u.get("name") for u in kept],
                                      sources.SQL_API, where))
+        ops, failure = settle(ops_fut)
+        if failure is not None:
+            _failed(ctx, FactKey.operations(ref.project, ref.instance), failure, failures)
+        else:
+            trimmed = [{k: o[k] for k in _OP_FIELDS if k in o} for o in ops or ()]
+            with ctx.obs.lock:
+                ctx.obs.sql_operations[ref.key] = trimmed
+            seen_ops += len(trimmed)
+            if trimmed:
+                evidence.append(Evidence(ID, "operations[].operationType",
+                                         [o.get("operationType") for o in trimmed], sources.SQL_API, where))
 
     summary = f"databases and users of {len(refs)} instance(s)"
+    if seen_ops:
+        minutes = ctx.log_window_minutes + int(_OPS_BEFORE_WINDOW.total_seconds() // 60)
+        summary += f"; {seen_ops} Cloud SQL operation(s) in the last {minutes} min"
     if failures:
         return ProbeResult(ID, Outcome.UNCERTAIN, summary, evidence, failures)
     return ProbeResult(ID, Outcome.OK, summary, evidence)

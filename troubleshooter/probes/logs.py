@@ -37,6 +37,7 @@ ID = sources.LOGS
 _EXAMPLES = 5
 _MAX_LINE = 1000  # a stack trace is not evidence; its first lines are
 _EXECUTION_LABEL = "run.googleapis.com/execution_name"
+_STAMPED, _STAMPED_LINE = 500, 200  # every entry read (the gateway's cap), its line's head
 
 
 def log_filter(target: Target, since: datetime) -> str:
@@ -142,6 +143,8 @@ def _match(symptom: str, found: list[tuple[Mapping[str, Any], str]]) -> LogMatch
         lines=lines,
         log_names=log_names,
         resources=origins,
+        stamped=tuple((str(e.get("timestamp") or ""), redact(text)[:_STAMPED_LINE])
+                      for e, text in found[:_STAMPED]),
     )
 
 
