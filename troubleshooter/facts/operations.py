@@ -114,8 +114,13 @@ class SqlOperation:
         return f"{self.type} of {self.instance_key}{when} ({self.status or 'status unknown'}{by}{err})"
 
     def evidence(self) -> Evidence:
-        shown = {k: self.raw[k] for k in ("operationType", "status", "startTime", "endTime", "user", "name")
-                 if self.raw.get(k)}
+        # One "span" value rather than startTime/endTime: screens leave *Time keys of a value out
+        # (log lines carry their own times), and here the time is the evidence.
+        start, end = self.raw.get("startTime") or self.raw.get("insertTime"), self.raw.get("endTime")
+        shown: dict[str, Any] = {"operationType": self.type, "status": self.status}
+        if start:
+            shown["span"] = f"{start} – {end}" if end else f"{start} – (running)"
+        shown.update({k: self.raw[k] for k in ("user", "name") if self.raw.get(k)})
         return Evidence(sources.DBUSERS, "operations[]", shown, sources.SQL_API, self.instance_key)
 
 

@@ -1,0 +1,126 @@
+"""stale-pooled-connections with Cloud SQL's own history (operations.list) read through the real
+sqladmin gRPC client on the sandbox: the maintenance that closed the pool is named, an operation
+far from the drops is not blamed, a failed read is said, and the RCA timeline shows the
+operations beside the log lines (worlds: tests/sqlops_worlds.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cases import RunCache, loopback_only, run_world
+from sqlops_worlds import (
+    KEY,
+    pool_dies_at_failover,
+    pool_dies_at_maintenance,
+    pool_dies_far_from_maintenance,
+    pool_dies_operations_unreadable,
+)
+from troubleshooter.cli import cli as cli_main
+from troubleshooter.engine.tree import load_graph
+
+CAUSE = "stale-pooled-connections"
+WORLDS = {
+    "maintenance": pool_dies_at_maintenance,
+    "far": pool_dies_far_from_maintenance,
+    "unreadable": pool_dies_operations_unreadable,
+    "failover": pool_dies_at_failover,
+}
+
+
+@pytest.fixture(scope="module")
+def graph() -> Any:
+    with loopback_only():
+        yield load_graph()
+
+
+def _run(runs: RunCache, graph: Any, name: str) -> Any:
+    return runs.get(f"sqlops-{name}", lambda: run_world(WORLDS[name](), graph))
+
+
+def _cause(run: Any) -> Any:
+    (cause,) = [c for c in run.diagnosis.causes if c.id == CAUSE]
+    return cause
+
+
+def test_the_maintenance_that_closed_the_pool_is_named(runs: RunCache, graph: Any) -> None:
+    run = _run(runs, graph, "maintenance")
+    assert run.diagnosis.cause_ids == [CAUSE]
+    cause = _cause(run)
+    assert "MAINTENANCE of acme-orders-prod:orders-db" in cause.summary
+    assert "BACKUP" not in cause.summary  # a backup closes no connection
+    ops = [e.value for e in cause.evidence if e.field == "operations[]"]
+    assert [o["operationType"] for o in ops] == ["MAINTENANCE"] and "span" in ops[0]
+    steps = " ".join(cause.steps)
+    assert "maintenance window" in steps and "deny maintenance period" in steps
+    assert len(run.called("sqladmin", "SqlOperationsService/List")) == 1  # one page, one instance
+    assert "2 Cloud SQL operation(s)" in run.diagnosis.probes["databases-users"].summary
+
+
+def test_a_failover_gets_failover_advice(runs: RunCache, graph: Any) -> None:
+    cause = _cause(_run(runs, graph, "failover"))
+    assert "FAILOVER of" in cause.summary
+    steps = " ".join(cause.steps)
+    assert "old primary" in steps and "maintenance window" not in steps
+
+
+def test_an_operation_far_from_the_drops_is_not_blamed(runs: RunCache, graph: Any) -> None:
+    run = _run(runs, graph, "far")
+    assert run.diagnosis.cause_ids == [CAUSE]  # the logs alone still show it
+    cause = _cause(run)
+    assert "No Cloud SQL operation explains the drops" in cause.summary
+    assert "idle timeout" in cause.summary
+    assert not [e for e in cause.evidence if e.field == "operations[]"]
+    assert "maintenance window" not in " ".join(cause.steps)
+
+
+def test_a_failed_read_is_said_not_guessed(runs: RunCache, graph: Any) -> None:
+    run = _run(runs, graph, "unreadable")
+    assert run.diagnosis.cause_ids == [CAUSE]
+    cause = _cause(run)
+    assert "could not be read" in cause.summary and "cloudsql.instances.get" in cause.summary
+    assert "No Cloud SQL operation explains" not in cause.summary and "MAINTENANCE" not in cause.summary
+    probe = run.diagnosis.probes["databases-users"]
+    assert probe.outcome.value == "uncertain"
+    assert [f.permission for f in probe.failures] == ["cloudsql.instances.get"]
+    # databases and users were still read: the checks that need them decide
+    assert run.diagnosis.obs.users.get(KEY) and KEY not in run.diagnosis.obs.sql_operations
+
+
+def _markdown(tmp_path: Path, world: dict) -> str:
+    path = tmp_path / f"{world['name']}.yaml"
+    path.write_text(yaml.safe_dump(world, sort_keys=False), encoding="utf-8")
+    with loopback_only():
+        result = CliRunner().invoke(cli_main, ["diagnose", "--world", str(path), "--format", "markdown"])
+    assert result.exit_code == 1, result.output
+    return result.output
+
+
+def _timeline(md: str) -> list[tuple[str, str, str]]:
+    part = md.split("## Timeline (UTC)", 1)[1].split("\n## ", 1)[0]
+    rows = [ln.strip("|").split("|") for ln in part.splitlines() if ln.startswith("| ") and "---" not in ln]
+    return [(a.strip(), b.strip().strip("`"), c.strip()) for a, b, c in rows[1:]]
+
+
+def test_the_rca_timeline_puts_the_operation_beside_the_log_lines(tmp_path: Path) -> None:
+    rows = _timeline(_markdown(tmp_path, pool_dies_at_maintenance()))
+    kinds = [k for _, k, _ in rows]
+    ops = [r for r in rows if r[1] == "sql-operation"]
+    assert len(ops) == 1, ops  # the backup is not on the timeline
+    assert re.match(r"Cloud SQL MAINTENANCE of acme-orders-prod:orders-db, until \d\d:\d\d:\d\d \(DONE by "
+                    r"cloud-sql-service\); the dropped connections came with it$", ops[0][2])
+    # time-ordered: the maintenance started before the first dropped connection
+    assert kinds.index("sql-operation") < kinds.index("log")
+    times = [t for t, _, _ in rows]
+    assert times == sorted(times)
+
+
+def test_the_rca_of_a_far_operation_shows_it_without_blame(tmp_path: Path) -> None:
+    rows = _timeline(_markdown(tmp_path, pool_dies_far_from_maintenance()))
+    (op,) = [r for r in rows if r[1] == "sql-operation"]
+    assert "MAINTENANCE" in op[2] and "came with it" not in op[2]
