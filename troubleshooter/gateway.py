@@ -692,10 +692,6 @@ class Gateway:
 
     # ---- Cloud SQL operations (operations.list) ----------------------------------
 
-    # operations.list needs cloudsql.instances.get (cloud.google.com/sql/docs/mysql/iam-permissions,
-    # "gcloud sql operations list"); Cloud SQL's 403 notAuthorized does not say so itself.
-    OPERATIONS_PERMISSION = "cloudsql.instances.get"
-
     def list_operations(
         self, project: str, instance: str, *, since: datetime | None = None, page_size: int = 100
     ) -> list[dict[str, Any]]:
@@ -710,12 +706,7 @@ class Gateway:
         while True:
             req = sqladmin_v1.SqlOperationsListRequest(
                 project=project, instance=instance, max_results=page_size, page_token=token)
-            try:
-                resp = self.call("sqladmin", "SqlOperationsService/List", resource, c.list, request=req)
-            except ApiFailure as exc:
-                if exc.kind == "permission-denied" and not exc.permission:
-                    exc.permission = self.OPERATIONS_PERMISSION
-                raise
+            resp = self.call("sqladmin", "SqlOperationsService/List", resource, c.list, request=req)
             for op in resp.items:
                 item = message_to_dict(op)
                 if since is not None and _started_before(item, since):

@@ -98,6 +98,8 @@ def run(ctx: ProbeContext) -> ProbeResult:
             evidence.append(Evidence(ID, "users[].name", [u.get("name") for u in kept],
                                      sources.SQL_API, where))
         ops, failure = settle(ops_fut)
+        if failure is not None and failure.kind == "permission-denied" and not failure.permission:
+            failure = _name_permission(ctx, ref, failure)
         if failure is not None:
             _failed(ctx, FactKey.operations(ref.project, ref.instance), failure, failures)
         else:
@@ -116,6 +118,22 @@ def run(ctx: ProbeContext) -> ProbeResult:
     if failures:
         return ProbeResult(ID, Outcome.UNCERTAIN, summary, evidence, failures)
     return ProbeResult(ID, Outcome.OK, summary, evidence)
+
+
+# operations.list needs cloudsql.instances.get ("gcloud sql operations list": cloudsql.instances.get,
+# cloud.google.com/sql/docs/mysql/iam-permissions). Cloud SQL's 403 notAuthorized names no
+# permission and may mean "not visible" (errors.sql_not_authorized): only when the instance
+# itself was read is the 403 of its operations a missing permission.
+OPERATIONS_PERMISSION = "cloudsql.instances.get"
+
+
+def _name_permission(ctx: ProbeContext, ref: InstanceRef, failure: ApiFailure) -> ApiFailure:
+    try:
+        ctx.instance(ref.project, ref.instance)  # the shared read sql-instances made (or makes)
+    except ApiFailure:
+        return failure  # the instance's own failure says why; no permission is named
+    failure.permission = OPERATIONS_PERMISSION
+    return failure
 
 
 def _failed(ctx: ProbeContext, key: FactKey, failure: ApiFailure, failures: list[ApiFailure]) -> None:
