@@ -18,7 +18,6 @@ only where the app's way of connecting (facts/method.py) makes them possible.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, Callable
 
 from troubleshooter.checks.base import Check
@@ -27,7 +26,7 @@ from troubleshooter.checks.verdicts import combine, failed, unknown
 from troubleshooter.facts.app import app_ev
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.method import connect_method
-from troubleshooter.facts.operations import SqlOperation, operations_near, parse_time
+from troubleshooter.facts.operations import DROPPED_CONNECTION, SqlOperation, drop_times, operations_near
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, CRM_API, DBUSERS, IAM, LOGS, RUN_CONFIG, SQL, SQL_API
 from troubleshooter.facts.workload import run_ev
@@ -48,13 +47,7 @@ _LOOPBACK_TCP = re.compile(
     r"ECONNREFUSED (127\.0\.0\.1|::1)"
 )
 _PER_INSTANCE = re.compile(r"(?i)Exceeded maximum of \d+ connections per instance")
-_TERMINATED = re.compile(
-    r"(?i)Connection terminated unexpectedly|server closed the connection unexpectedly|"
-    r"terminating connection due to administrator command|Lost connection to MySQL server|"
-    r"MySQL server has gone away|Connection terminated due to connection timeout|"
-    r"PROTOCOL_CONNECTION_LOST|ConnectionDoesNotExistError|driver: bad connection|"
-    r"Communications link failure|This connection has been closed|SSL connection has been closed unexpectedly"
-)
+_TERMINATED = DROPPED_CONNECTION
 
 
 def _lines(obs: Facts, pattern: re.Pattern[str]) -> tuple[LogMatch | None, list[str]]:
@@ -363,18 +356,6 @@ def run_instance_connection_limit(obs: Facts) -> CheckResult:
     )
 
 
-def _drops(obs: Facts) -> list[datetime]:
-    """When connections died under the app: the time of every dropped-connection line."""
-    out: list[datetime] = []
-    for m in obs.log_matches():
-        stamped = m.stamped or tuple((t, ln) for t in (m.last_seen, m.first_seen) if t for ln in m.lines[:1])
-        for stamp, text in stamped:
-            t = parse_time(stamp)
-            if t is not None and _TERMINATED.search(text) and t not in out:
-                out.append(t)
-    return sorted(out)
-
-
 def _closed_by(op: SqlOperation) -> str:
     """What closed the connections and what to change besides the pool (a fix step; no command)."""
     at = f" at {op.started:%H:%M} UTC" if op.started else ""
@@ -401,7 +382,7 @@ def stale_pooled_connections(obs: Facts) -> CheckResult:
             f"{'s' if m.count != 1 else ''} like {lines[0][:120]!r}.")
     pool = " A pool without validation hands them out dead."
     ev = [_lines_ev(m, lines)]
-    drops = _drops(obs)
+    drops = drop_times(obs.log_matches())
     refs = obs.refs
     read: list[SqlOperation] = []
     unread: dict[str, str] = {}

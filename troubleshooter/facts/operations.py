@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
 from troubleshooter.facts import sources
-from troubleshooter.model import Evidence
+from troubleshooter.model import Evidence, LogMatch
 
 # Operation types that restart the database server or move it (every client connection is
 # closed): maintenance, HA failover and switchover, restarts (AUTO_RESTART is Cloud SQL's own),
@@ -33,6 +33,14 @@ DISRUPTIVE = frozenset({
 NEAR_BEFORE = timedelta(minutes=2)
 NEAR_AFTER = timedelta(minutes=10)
 
+# An established connection died under the app (drivers' and Postgres'/MySQL's own words).
+DROPPED_CONNECTION = re.compile(
+    r"(?i)Connection terminated unexpectedly|server closed the connection unexpectedly|"
+    r"terminating connection due to administrator command|Lost connection to MySQL server|"
+    r"MySQL server has gone away|Connection terminated due to connection timeout|"
+    r"PROTOCOL_CONNECTION_LOST|ConnectionDoesNotExistError|driver: bad connection|"
+    r"Communications link failure|This connection has been closed|SSL connection has been closed unexpectedly"
+)
 _STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -129,3 +137,17 @@ def operations_near(ops: Iterable[SqlOperation], moments: Iterable[datetime]) ->
     times = list(moments)
     hits = [op for op in ops if op.disruptive and any(op.near(t) for t in times)]
     return sorted(hits, key=lambda op: op.started or datetime.min.replace(tzinfo=timezone.utc))
+
+
+def drop_times(matches: Iterable[LogMatch]) -> list[datetime]:
+    """When connections died under the app: the time of every dropped-connection log line."""
+    out: set[datetime] = set()
+    for m in matches:
+        if not m.count:
+            continue
+        stamped = m.stamped or tuple((t, ln) for t in (m.last_seen, m.first_seen) if t for ln in m.lines[:1])
+        for stamp, text in stamped:
+            t = parse_time(stamp)
+            if t is not None and DROPPED_CONNECTION.search(text):
+                out.add(t)
+    return sorted(out)

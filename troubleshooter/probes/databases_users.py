@@ -10,10 +10,11 @@ project (the same shared read `sql-instances` starts at t=0), so this probe does
 wait for `sql-instances`. An instance already known to be missing is skipped; otherwise a 404
 is recorded like any failure, but is not a doubt about this probe's facts.
 
-The instance's own history is read with them, at once: `operations.list` (MAINTENANCE, FAILOVER,
-RESTART, UPDATE..., newest first, into `obs.sql_operations[P:I]`), back to an hour before the
-log window, so that connections dropped by maintenance are told from idle timeouts
-(`stale-pooled-connections`). The summary names them only when there are some.
+When the logs (probe `logs`, waited for) show connections dying under the app, the instance's
+own history is read too: `operations.list` (MAINTENANCE, FAILOVER, RESTART, UPDATE..., newest
+first, into `obs.sql_operations[P:I]`), back to an hour before the log window, so that
+connections dropped by maintenance are told from idle timeouts (`stale-pooled-connections`).
+Without such lines it is not read (no call). The summary names the operations when there are.
 Permissions: `cloudsql.databases.list`, `cloudsql.users.list`, `cloudsql.instances.get`
 (operations.list).
 """
@@ -25,6 +26,7 @@ from typing import Any
 
 from troubleshooter.facts import sources
 from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.operations import drop_times
 from troubleshooter.failures import ApiFailure
 from troubleshooter.model import Evidence, InstanceRef, Outcome, ProbeResult
 from troubleshooter.probes.base import Probe, ProbeContext
@@ -67,16 +69,24 @@ def run(ctx: ProbeContext) -> ProbeResult:
             ctx.fetch.get(FactKey.databases(ref.project, ref.instance),
                           lambda r=ref: gw.list_databases(r.project, r.instance)),
             ctx.fetch.get(FactKey.users(ref.project, ref.instance), lambda r=ref: gw.list_users(r.project, r.instance)),
-            ctx.fetch.get(FactKey.operations(ref.project, ref.instance),
-                          lambda r=ref: gw.list_operations(r.project, r.instance, since=since)),
         )
         for ref in refs
     }
+    # Cloud SQL's history matters only when connections died under the app: read it then, while
+    # databases and users are on their way (the logs are read from t=0, so this rarely waits).
+    ctx.wait_for(sources.LOGS)
+    with ctx.obs.lock:
+        matches = list(ctx.obs.logs.values())
+    ops_futures = {
+        ref.key: ctx.fetch.get(FactKey.operations(ref.project, ref.instance),
+                               lambda r=ref: gw.list_operations(r.project, r.instance, since=since))
+        for ref in refs
+    } if drop_times(matches) else {}
     seen_ops = 0
     failures: list[ApiFailure] = []
     evidence: list[Evidence] = []
     for ref in refs:
-        dbs_fut, users_fut, ops_fut = futures[ref.key]
+        dbs_fut, users_fut = futures[ref.key]
         where = ref.connection_name or ref.key
         dbs, failure = settle(dbs_fut)
         if failure is not None:
@@ -97,6 +107,9 @@ def run(ctx: ProbeContext) -> ProbeResult:
                 ctx.obs.users[ref.key] = kept
             evidence.append(Evidence(ID, "users[].name", [u.get("name") for u in kept],
                                      sources.SQL_API, where))
+        ops_fut = ops_futures.get(ref.key)
+        if ops_fut is None:
+            continue
         ops, failure = settle(ops_fut)
         if failure is not None and failure.kind == "permission-denied" and not failure.permission:
             failure = _name_permission(ctx, ref, failure)
