@@ -30,10 +30,10 @@ def _burst(w: World) -> None:
 
 
 def operation(kind: str, start: str, end: str | None, *, name: str, user: str = "cloud-sql-service",
-              status: str = "DONE") -> dict[str, Any]:
+              status: str = "DONE", instance: str = INSTANCE) -> dict[str, Any]:
     op: dict[str, Any] = {"kind": "sql#operation", "name": name, "operationType": kind, "status": status,
                           "insertTime": start, "startTime": start, "user": user,
-                          "targetId": INSTANCE, "targetProject": P}
+                          "targetId": instance, "targetProject": P}
     if end is not None:
         op["endTime"] = end
     return op
@@ -75,4 +75,31 @@ def pool_dies_at_failover() -> World:
     w["name"] = "pool-dies-at-failover"
     _burst(w)
     _ops(w, operation("FAILOVER", "-21m", "-20m", name="9a4b1e7d-failover", user="cloud-sql-service"))
+    return w
+
+
+def pool_dies_at_maintenance_of_second_instance() -> World:
+    """Two attached instances; the maintenance was on the second one: both histories are read
+    (at once), and the one that explains the drops is named."""
+    from cases import add_instance, template
+
+    w = base()
+    w["name"] = "pool-dies-at-maintenance-of-second-instance"
+    cn = add_instance(w, "orders-db-2")
+    for holder in [template(w), *(r for r in w.get("revisions", []))]:
+        for vol in holder.get("volumes") or ():
+            if "cloudSqlInstance" in vol:
+                vol["cloudSqlInstance"]["instances"].append(cn)
+    _burst(w)
+    _ops(w, _BACKUP)
+    w["sqlOperations"][f"{P}:orders-db-2"] = [operation("MAINTENANCE", "-22m", "-18m", name="c3a9-maint-2",
+                                                            instance="orders-db-2")]
+    return w
+
+
+def no_drops_with_operations() -> World:
+    """Operations in the history but no dropped connection in the logs: nothing to explain."""
+    w = base()
+    w["name"] = "no-drops-with-operations"
+    _ops(w, operation("MAINTENANCE", "-22m", "-18m", name="5f2e6a1c-maintenance"))
     return w

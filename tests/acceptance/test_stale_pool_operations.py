@@ -124,3 +124,30 @@ def test_the_rca_of_a_far_operation_shows_it_without_blame(tmp_path: Path) -> No
     rows = _timeline(_markdown(tmp_path, pool_dies_far_from_maintenance()))
     (op,) = [r for r in rows if r[1] == "sql-operation"]
     assert "MAINTENANCE" in op[2] and "came with it" not in op[2]
+
+
+def test_every_referenced_instance_is_read_at_once(graph: Any) -> None:
+    from sqlops_worlds import pool_dies_at_maintenance_of_second_instance
+    from troubleshooter.engine.troubleshooting import Troubleshooting
+    from troubleshooter.engine.workspace import Workspace
+    from troubleshooter.world import world_from_data
+
+    from cases import target_of
+
+    world = world_from_data(pool_dies_at_maintenance_of_second_instance())
+    with loopback_only(), Workspace.serving(world, graph, latency=0.2) as workspace:
+        d = Troubleshooting.begin(workspace, target_of(world)).diagnose()
+        lists = [c for c in workspace.sandbox.calls if c.service == "SqlOperationsService"]
+    assert sorted(c.resource.rsplit("/", 1)[-1] for c in lists) == ["orders-db", "orders-db-2"]
+    assert abs(lists[0].time - lists[1].time) < 0.15  # concurrent, not one after the other
+    cause = _cause(type("R", (), {"diagnosis": d})())
+    assert "MAINTENANCE of acme-orders-prod:orders-db-2" in cause.summary
+
+
+def test_no_dropped_connection_no_operations_read(runs: RunCache, graph: Any) -> None:
+    from sqlops_worlds import no_drops_with_operations
+
+    run = runs.get("sqlops-no-drops", lambda: run_world(no_drops_with_operations(), graph))
+    assert run.diagnosis.cause_ids == []
+    assert run.called("sqladmin", "SqlOperationsService/List") == []  # not one extra call
+    assert run.diagnosis.obs.sql_operations == {}
