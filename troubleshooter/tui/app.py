@@ -223,6 +223,8 @@ class TroubleshooterApp(Navigator, App[None]):
             return
         self.workspace = message.workspace
         self.graph = message.workspace.graph  # one graph: the one the engine walks
+        for note in message.workspace.notes:  # what the loader did to the world file, once
+            self.notify(note, title="World file", timeout=8)
         world = message.workspace.world_target
         if self.target is None and self.launch.use_world_target and world is not None:
             launch = self.launch
