@@ -383,7 +383,9 @@ def stale_pooled_connections(obs: Facts) -> CheckResult:
     pool = " A pool without validation hands them out dead."
     ev = [_lines_ev(m, lines)]
     drops = drop_times(obs.log_matches())
-    refs = obs.refs
+    # An instance that does not exist has no history (instance-not-found says so).
+    refs = [r for r in obs.refs if getattr(obs.failure(FactKey.instance(r.project, r.instance)), "kind", "")
+            != "not-found"]
     read: list[SqlOperation] = []
     unread: dict[str, str] = {}
     for ref in refs:
@@ -401,8 +403,8 @@ def stale_pooled_connections(obs: Facts) -> CheckResult:
         said = "; ".join(op.describe() for op in near[:3])
         what = "Cloud SQL operation" + ("s" if len(near) > 1 else "")
         return failed(
-            f"{head} They died at the instance's own {what}: {said}. The operation closed every "
-            f"connection to the instance.{pool}",
+            f"{head} They died at the instance's own {what}: {said}. Cloud SQL closes every "
+            f"connection to the instance during such an operation.{pool}",
             [*ev, *(op.evidence() for op in near[:3])], params, expected)
     if not refs:
         params["closed_by"] = "unknown: which instance the app uses is not known, so its operations were not read."
