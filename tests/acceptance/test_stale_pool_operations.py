@@ -151,3 +151,19 @@ def test_no_dropped_connection_no_operations_read(runs: RunCache, graph: Any) ->
     assert run.diagnosis.cause_ids == []
     assert run.called("sqladmin", "SqlOperationsService/List") == []  # not one extra call
     assert run.diagnosis.obs.sql_operations == {}
+
+
+@pytest.mark.parametrize("fault, words", [
+    ({"delay": 3.0}, "timed out (sqladmin SqlOperationsService/List"),
+    ({"code": 503}, "SqlOperationsService/List"),
+    ({"code": 403, "reason": "SERVICE_DISABLED"}, "is disabled"),
+], ids=["stall", "503", "api-disabled"])
+def test_other_failed_reads_are_said_too(graph: Any, fault: dict, words: str) -> None:
+    world = pool_dies_at_maintenance()
+    world["faults"] = [{"api": "sqladmin", "method": "SqlOperationsService/List", **fault}]
+    with loopback_only():
+        run = run_world(world, graph, timeout=0.5, deadline=1.0)
+    cause = _cause(run)
+    assert "could not be read" in cause.summary and words in cause.summary, cause.summary
+    assert "MAINTENANCE" not in cause.summary
+    assert run.seconds < 10
