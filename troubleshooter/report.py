@@ -354,7 +354,7 @@ def _evidence(session: "Session", causes: list[_Cause], day: str) -> str:
     rows = []
     seen: set[tuple[str, str, str]] = set()
     for ev in items:
-        if ev.probe == "logs":
+        if ev.probe == "logs" and not ev.field.startswith("operations["):  # log lines have their own section
             continue
         shown = clip(value_repr(ev.value))
         key = (ev.field, shown, ev.resource or ev.source)

@@ -59,7 +59,7 @@ def test_the_maintenance_that_closed_the_pool_is_named(runs: RunCache, graph: An
     steps = " ".join(cause.steps)
     assert "maintenance window" in steps and "deny maintenance period" in steps
     assert len(run.called("sqladmin", "SqlOperationsService/List")) == 1  # one page, one instance
-    assert "2 Cloud SQL operation(s)" in run.diagnosis.probes["databases-users"].summary
+    assert "2 Cloud SQL operation(s)" in run.diagnosis.probes["logs"].summary
 
 
 def test_a_failover_gets_failover_advice(runs: RunCache, graph: Any) -> None:
@@ -85,7 +85,7 @@ def test_a_failed_read_is_said_not_guessed(runs: RunCache, graph: Any) -> None:
     cause = _cause(run)
     assert "could not be read" in cause.summary and "cloudsql.instances.get" in cause.summary
     assert "No Cloud SQL operation explains" not in cause.summary and "MAINTENANCE" not in cause.summary
-    probe = run.diagnosis.probes["databases-users"]
+    probe = run.diagnosis.probes["logs"]
     assert probe.outcome.value == "uncertain"
     assert [f.permission for f in probe.failures] == ["cloudsql.instances.get"]
     # databases and users were still read: the checks that need them decide
@@ -167,3 +167,40 @@ def test_other_failed_reads_are_said_too(graph: Any, fault: dict, words: str) ->
     assert "could not be read" in cause.summary and words in cause.summary, cause.summary
     assert "MAINTENANCE" not in cause.summary
     assert run.seconds < 10
+
+
+def test_probes_in_registry_order_in_one_thread_never_wait_for_a_later_one() -> None:
+    """A scan runs a target's probes one after another in ALL_PROBES order: reading operations
+    (inside `logs`, after `app-settings`) must not wait for a probe that runs later."""
+    import threading
+
+    from troubleshooter import probes
+    from troubleshooter.gateway import Gateway
+    from troubleshooter.observations import Observations
+    from troubleshooter.probes.base import Fetcher, ProbeContext
+    from troubleshooter.sandbox import Sandbox
+    from troubleshooter.world import world_from_data
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cases import target_of
+
+    world = world_from_data(pool_dies_at_maintenance())
+    target = target_of(world)
+    graph = load_graph()
+    obs = Observations(target)
+    with loopback_only(), Sandbox(world) as sandbox, ThreadPoolExecutor(8) as pool:
+        gateway = Gateway.from_env(sandbox.env)
+        done = {p.id: threading.Event() for p in probes.ALL_PROBES}
+        ctx = ProbeContext(target, gateway, obs, Fetcher(pool), graph.signatures(), 60, done)
+
+        def one_thread() -> None:
+            for probe in probes.ALL_PROBES:
+                probe.run(ctx)
+                done[probe.id].set()
+
+        worker = threading.Thread(target=one_thread, daemon=True)
+        worker.start()
+        worker.join(timeout=30)
+        gateway.close()
+    assert not worker.is_alive(), "a probe waited for one that runs after it"
+    assert [o["operationType"] for o in obs.sql_operations[KEY]] == ["MAINTENANCE", "BACKUP_VOLUME"]

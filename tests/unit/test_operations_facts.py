@@ -96,5 +96,5 @@ def test_logs_unread_stay_uncertain() -> None:
 
 def test_the_key_is_recorded_by_databases_users() -> None:
     key = FactKey.operations(P, I)
-    assert key.recorded_by == ("databases-users",) and key.project_id == P and str(key) == f"operations:{P}:{I}"
+    assert key.recorded_by == ("logs",) and key.project_id == P and str(key) == f"operations:{P}:{I}"
     assert CN.endswith(I)

@@ -445,7 +445,7 @@ CHECKS = (
     Check.reporting("iam-authentication-flag-off", probes=(RUN_CONFIG, APP, SQL, LOGS),
                     judge=iam_authentication_flag_off),
     Check.reporting("run-instance-connection-limit", probes=(LOGS,), judge=run_instance_connection_limit),
-    Check.reporting("stale-pooled-connections", probes=(LOGS, APP, SQL, DBUSERS),
+    Check.reporting("stale-pooled-connections", probes=(LOGS, APP, SQL),
                     judge=stale_pooled_connections),
 )
 

@@ -21,7 +21,7 @@ _RECORDED_BY: dict[str, tuple[str, ...]] = {
     "iam": (sources.IAM,),
     "databases": (sources.DBUSERS,),
     "users": (sources.DBUSERS,),
-    "operations": (sources.DBUSERS,),
+    "operations": (sources.LOGS,),  # read by logs when its lines show dropped connections
     "logs": (sources.LOGS,),
 }
 # Kinds whose first part is the project the fact is about.

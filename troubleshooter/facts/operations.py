@@ -129,7 +129,7 @@ class SqlOperation:
         if start:
             shown["span"] = f"{start} – {end}" if end else f"{start} – (running)"
         shown.update({k: self.raw[k] for k in ("user", "name") if self.raw.get(k)})
-        return Evidence(sources.DBUSERS, "operations[]", shown, sources.SQL_API, self.instance_key)
+        return Evidence(sources.LOGS, "operations[]", shown, sources.SQL_API, self.instance_key)
 
 
 def operations_near(ops: Iterable[SqlOperation], moments: Iterable[datetime]) -> list[SqlOperation]:

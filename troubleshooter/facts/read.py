@@ -342,7 +342,7 @@ class Facts:
 
     def operations(self, key: str) -> "list[SqlOperation] | None":
         """operations.list of instance `project:name`, newest first; None when it was not read."""
-        self._read(sources.DBUSERS)
+        self._read(sources.LOGS)
         raw = self._obs.sql_operations.get(key)
         return None if raw is None else [SqlOperation(o) for o in raw]
 
