@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterable
 from troubleshooter.catalog import SYMPTOMS
 from troubleshooter.checks.routing import ROUTE_CHECKS
 from troubleshooter.diagnosis import fill
+from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.operations import SqlOperation
 from troubleshooter.graph import to_mermaid
 from troubleshooter.model import Evidence, LogMatch
@@ -379,7 +380,8 @@ def _evidence(session: "Session", causes: list[_Cause], day: str) -> str:
 def _logs(d: "Diagnosis", day: str) -> str:
     probe = d.probes.get("logs")
     matches = _log_matches(d)
-    if probe is not None and probe.failures:
+    # The logs themselves failing, not the Cloud SQL operations the probe reads after them.
+    if probe is not None and FactKey.logs() in d.obs.failures:
         return f"The logs could not be read: {text(probe.summary)}."
     if not matches:
         seen = f" ({text(probe.summary)})" if probe is not None and probe.summary else ""

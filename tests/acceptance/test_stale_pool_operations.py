@@ -204,3 +204,10 @@ def test_probes_in_registry_order_in_one_thread_never_wait_for_a_later_one() -> 
         gateway.close()
     assert not worker.is_alive(), "a probe waited for one that runs after it"
     assert [o["operationType"] for o in obs.sql_operations[KEY]] == ["MAINTENANCE", "BACKUP_VOLUME"]
+
+
+def test_the_rca_of_a_failed_operations_read_still_shows_the_log_lines(tmp_path: Path) -> None:
+    md = _markdown(tmp_path, pool_dies_operations_unreadable())
+    logs = md.split("### Logs", 1)[1].split("\n## ", 1)[0]
+    assert "The logs could not be read" not in logs and "db-error:terminated" in logs
+    assert not [r for r in _timeline(md) if r[1] == "sql-operation"]
