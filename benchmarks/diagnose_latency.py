@@ -2,13 +2,14 @@
 
 A sequential walk costs about one L per API call on the dependency chain (≈ 8-9 × L for one
 service); the concurrent probes should need about 2 × L (service, then instance/IAM/...).
-Usage: python benchmarks/diagnose_latency.py [SCENARIO] [L ...] [--read-secrets]
+Usage: python benchmarks/diagnose_latency.py [SCENARIO | WORLD_FILE] [L ...] [--read-secrets]
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from troubleshooter.engine.run import diagnose
 from troubleshooter.engine.tree import load_graph
@@ -20,7 +21,7 @@ from troubleshooter.world import load_world
 
 
 def measure(scenario: str, latency: float, graph, read_secrets: bool = False) -> tuple[float, int]:
-    world = load_world(scenario_path(scenario))
+    world = load_world(Path(scenario) if Path(scenario).is_file() else scenario_path(scenario))
     t = world.target
     target = Target(t.project, t.region, t.service, t.job)
     with Sandbox(world, latency=latency) as sandbox:

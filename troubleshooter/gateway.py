@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlparse
 
@@ -163,6 +164,17 @@ def _as_failure(exc: BaseException, api: str, method: str, resource: str) -> Api
     except ImportError:  # pragma: no cover - google-auth is a hard dependency
         pass
     return ApiFailure("error", **common)
+
+
+def _started_before(op: Mapping[str, Any], since: datetime) -> bool:
+    """Whether an operation (REST JSON) started, or was enqueued, before `since`."""
+    stamp = str(op.get("startTime") or op.get("insertTime") or "")
+    m = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$", stamp)
+    if not m:
+        return False  # no readable time: keep it, the caller decides
+    frac = (m.group(2) or "0")[:6].ljust(6, "0")
+    zone = "+00:00" if m.group(3) == "Z" else m.group(3)
+    return datetime.fromisoformat(f"{m.group(1)}.{frac}{zone}") < since.astimezone(timezone.utc)
 
 
 # --------------------------------------------------------------------------- JSON <-> messages
@@ -681,6 +693,32 @@ class Gateway:
         req = sqladmin_v1.SqlUsersListRequest(project=project, instance=instance)
         resp = self.call("sqladmin", "SqlUsersService/List", f"{project}:{instance}", c.list, request=req)
         return [message_to_dict(u) for u in resp.items]
+
+    # ---- Cloud SQL operations (operations.list) ----------------------------------
+
+    def list_operations(
+        self, project: str, instance: str, *, since: datetime | None = None, page_size: int = 100
+    ) -> list[dict[str, Any]]:
+        """The instance's operations as REST JSON, newest first (the API's order: reverse start
+        time); with `since`, paging stops at the first one that started before it, which is dropped."""
+        from google.cloud import sqladmin_v1
+
+        c = self._sql("SqlOperationsServiceClient")
+        resource = f"{project}:{instance}"
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            req = sqladmin_v1.SqlOperationsListRequest(
+                project=project, instance=instance, max_results=page_size, page_token=token)
+            resp = self.call("sqladmin", "SqlOperationsService/List", resource, c.list, request=req)
+            for op in resp.items:
+                item = message_to_dict(op)
+                if since is not None and _started_before(item, since):
+                    return items
+                items.append(item)
+            token = resp.next_page_token
+            if not token:
+                return items
 
     # -- Cloud Logging v2 -----------------------------------------------------------
 

@@ -183,6 +183,8 @@ class LogMatch:
     lines: tuple[str, ...]          # a few redacted example lines, newest first
     log_names: tuple[str, ...]
     resources: tuple[str, ...]      # revision / execution names the lines came from
+    # (timestamp, redacted text) of every matched entry, newest first: when the errors came.
+    stamped: tuple[tuple[str, str], ...] = ()
 
 
 # --------------------------------------------------------------------------- probe & check results

@@ -35,6 +35,7 @@ class Observations:
     services_enabled: dict[str, bool] = field(default_factory=dict)           # "P:sqladmin.googleapis.com" -> bool
     databases: dict[str, list[str]] = field(default_factory=dict)             # key P:I -> names
     users: dict[str, list[dict[str, Any]]] = field(default_factory=dict)      # key P:I -> users
+    sql_operations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # key P:I -> operations.list
     logs: dict[str, LogMatch] = field(default_factory=dict)                   # symptom -> matches
     log_entries_seen: int = 0
     # The VPC (network probe), raw REST JSON keyed by FactKey parts joined with "/":

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Iterable
 from troubleshooter.catalog import SYMPTOMS
 from troubleshooter.checks.routing import ROUTE_CHECKS
 from troubleshooter.diagnosis import fill
+from troubleshooter.facts.keys import FactKey
+from troubleshooter.facts.operations import SqlOperation
 from troubleshooter.graph import to_mermaid
 from troubleshooter.model import Evidence, LogMatch
 from troubleshooter.report_md import (
@@ -297,11 +299,33 @@ def _timeline(session: "Session", day: str) -> str:
             else:
                 rows.append((first, -2, "log", f"first of {m.count} {symptom} lines{where}"))
                 rows.append((last, -1, "log", f"last {symptom} line{where}"))
+        # Cloud SQL's own history beside the log bursts: what the instance did, one line each.
+        for op, line in _operation_rows(d, day):
+            rows.append((op, -3, "sql-operation", line))
     if not rows:
         return "Nothing recorded yet."
     rows.sort(key=lambda r: (r[0], r[1]))
     return table(["Time", "Event", "What happened"],
                  ([hms(at, day), code(kind, in_table=True), cell(detail)] for at, _i, kind, detail in rows))
+
+
+def _operation_rows(d: "Diagnosis", day: str) -> list[tuple[datetime, str]]:
+    """The disruptive Cloud SQL operations read (MAINTENANCE, FAILOVER, RESTART, UPDATE...), each
+    with its start time; those the stale-pooled-connections check tied to the drops say so."""
+    blamed = {str(ev.value.get("name")) for c in d.causes if c.id == "stale-pooled-connections"
+              for ev in c.evidence if ev.field == "operations[]" and isinstance(ev.value, dict)}
+    out: list[tuple[datetime, str]] = []
+    for key, raw in sorted(d.obs.sql_operations.items()):
+        for op in (SqlOperation(o) for o in raw):
+            start = op.started
+            if not op.disruptive or start is None:
+                continue
+            until = f", until {hms(op.ended, day)}" if op.ended else ", still running"
+            who = f" by {op.user}" if op.user else ""
+            err = f", error {op.error}" if op.error else ""
+            tie = "; the dropped connections came with it" if op.name in blamed else ""
+            out.append((start, f"Cloud SQL {op.type} of {key}{until} ({op.status or 'status unknown'}{who}{err}){tie}"))
+    return out
 
 
 def _probe_batch(batch: list) -> str:
@@ -331,7 +355,7 @@ def _evidence(session: "Session", causes: list[_Cause], day: str) -> str:
     rows = []
     seen: set[tuple[str, str, str]] = set()
     for ev in items:
-        if ev.probe == "logs":
+        if ev.probe == "logs" and not ev.field.startswith("operations["):  # log lines have their own section
             continue
         shown = clip(value_repr(ev.value))
         key = (ev.field, shown, ev.resource or ev.source)
@@ -356,7 +380,8 @@ def _evidence(session: "Session", causes: list[_Cause], day: str) -> str:
 def _logs(d: "Diagnosis", day: str) -> str:
     probe = d.probes.get("logs")
     matches = _log_matches(d)
-    if probe is not None and probe.failures:
+    # The logs themselves failing, not the Cloud SQL operations the probe reads after them.
+    if probe is not None and FactKey.logs() in d.obs.failures:
         return f"The logs could not be read: {text(probe.summary)}."
     if not matches:
         seen = f" ({text(probe.summary)})" if probe is not None and probe.summary else ""

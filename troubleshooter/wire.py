@@ -88,7 +88,8 @@ def _collections(data: dict[str, Any]) -> Iterator[tuple[JsonPath, type[Message]
     for key, cls in lists.items():
         for i, item in enumerate(data.get(key) or []):
             yield (key, i), cls.pb(), item
-    for key, cls in (("databases", sqladmin_v1.Database), ("users", sqladmin_v1.User)):
+    for key, cls in (("databases", sqladmin_v1.Database), ("users", sqladmin_v1.User),
+                     ("sqlOperations", sqladmin_v1.Operation)):
         for instance_key, items in (data.get(key) or {}).items():
             for i, item in enumerate(items):
                 yield (key, instance_key, i), cls.pb(), item

@@ -236,3 +236,15 @@ OTHER = {
 def test_other_test_worlds_replay_to_the_same_diagnosis(name: str) -> None:
     original = OTHER[name]()
     assert outcome(captured(original)) == outcome(original)
+
+
+def test_a_capture_holds_the_instances_operations_and_replays_the_maintenance() -> None:
+    from sqlops_worlds import KEY, pool_dies_at_maintenance
+
+    original = dict(pool_dies_at_maintenance())
+    again = captured(original)
+    assert sorted(o["name"] for o in again["sqlOperations"][KEY]) == \
+        sorted(o["name"] for o in original["sqlOperations"][KEY])
+    replay = run_world(again, GRAPH, read_secrets=False).diagnosis
+    assert "stale-pooled-connections" in replay.cause_ids
+    assert outcome(again) == outcome(original)

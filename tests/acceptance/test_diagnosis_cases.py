@@ -73,7 +73,8 @@ SAYS: dict[str, tuple[str, ...]] = {
                                             "orders-api@acme-orders-prod.iam.gserviceaccount.com"),
     "iam-authentication-flag-off": ("cloudsql.iam_authentication",),
     "run-instance-connection-limit": ("100 connections", "max_connections"),
-    "stale-pooled-connections": ("die under the app", "gcloud sql operations list"),
+    # The instance's operations are read now (operations.list): the world has none near the drops.
+    "stale-pooled-connections": ("die under the app", "No Cloud SQL operation explains the drops"),
 }
 # Symptoms that enter the graph mid-way, past the platform checks (the connection already works).
 DB_LEVEL = ("auth-failed", "database-missing", "too-many-connections")

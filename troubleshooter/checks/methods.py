@@ -10,7 +10,9 @@ only where the app's way of connecting (facts/method.py) makes them possible.
   database authentication without the user, the role or the instance flag.
 - run-instance-connection-limit: Cloud Run's own 100 connections per instance and Cloud SQL
   instance ('Exceeded maximum of 100 connections per instance "P:R:I".', spellshift/realm#136).
-- stale-pooled-connections: established connections die under the app and are reused.
+- stale-pooled-connections: established connections die under the app and are reused; the
+  instance's operations (operations.list) say whether maintenance, a failover or a restart
+  closed them, or none did (an idle timeout), or that they could not be read.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from troubleshooter.checks.verdicts import combine, failed, unknown
 from troubleshooter.facts.app import app_ev
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.facts.method import connect_method
+from troubleshooter.facts.operations import DROPPED_CONNECTION, SqlOperation, drop_times, operations_near
 from troubleshooter.facts.read import Facts
 from troubleshooter.facts.sources import APP, CRM_API, DBUSERS, IAM, LOGS, RUN_CONFIG, SQL, SQL_API
 from troubleshooter.facts.workload import run_ev
@@ -44,13 +47,7 @@ _LOOPBACK_TCP = re.compile(
     r"ECONNREFUSED (127\.0\.0\.1|::1)"
 )
 _PER_INSTANCE = re.compile(r"(?i)Exceeded maximum of \d+ connections per instance")
-_TERMINATED = re.compile(
-    r"(?i)Connection terminated unexpectedly|server closed the connection unexpectedly|"
-    r"terminating connection due to administrator command|Lost connection to MySQL server|"
-    r"MySQL server has gone away|Connection terminated due to connection timeout|"
-    r"PROTOCOL_CONNECTION_LOST|ConnectionDoesNotExistError|driver: bad connection|"
-    r"Communications link failure|This connection has been closed|SSL connection has been closed unexpectedly"
-)
+_TERMINATED = DROPPED_CONNECTION
 
 
 def _lines(obs: Facts, pattern: re.Pattern[str]) -> tuple[LogMatch | None, list[str]]:
@@ -359,21 +356,79 @@ def run_instance_connection_limit(obs: Facts) -> CheckResult:
     )
 
 
+def _closed_by(op: SqlOperation) -> str:
+    """What closed the connections and what to change besides the pool (a fix step; no command)."""
+    at = f" at {op.started:%H:%M} UTC" if op.started else ""
+    if "MAINTENANCE" in op.type:
+        return (f"Cloud SQL maintenance{at} (operations.list). Maintenance cannot be avoided: set the "
+                "instance's maintenance window to a quiet day and hour (settings.maintenanceWindow), "
+                "add a deny maintenance period over critical dates (settings.denyMaintenancePeriods), "
+                "and keep the pool validating.")
+    if op.type in ("FAILOVER", "SWITCHOVER", "SWITCHOVER_TO_REPLICA", "PROMOTE_REPLICA", "RECONFIGURE_OLD_PRIMARY"):
+        return (f"a {op.type}{at} (operations.list): connections to the old primary die by design. No "
+                "instance setting prevents it: validate on borrow and retry the connect once.")
+    by = f" by {op.user}" if op.user else ""
+    return (f"a {op.type}{by}{at} (operations.list), which restarted the instance: changes that restart "
+            "Cloud SQL (tier, flags, network) belong in a change window the app's owners know of.")
+
+
 def stale_pooled_connections(obs: Facts) -> CheckResult:
     if not obs.logs_read:
         return unknown(obs, "whether pooled connections die under the app", FactKey.logs())
     m, lines = _lines(obs, _TERMINATED)
     if m is None:
         return CheckResult.ok("The logs show no connection dying under the app.")
-    return failed(
-        f"Established connections die under the app and are reused: {m.count} line"
-        f"{'s' if m.count != 1 else ''} like {lines[0][:120]!r}. Maintenance, failover, restarts and "
-        "idle timeouts close pooled connections; a pool without validation hands them out dead. "
-        "(The instance's operations were not read: compare the times with "
-        "`gcloud sql operations list`.)",
-        [_lines_ev(m, lines)], {**base_params(obs)},
-        [("pooled connection on borrow", "validated (pre-ping) or recycled", "reused dead")],
-    )
+    head = (f"Established connections die under the app and are reused: {m.count} line"
+            f"{'s' if m.count != 1 else ''} like {lines[0][:120]!r}.")
+    pool = " A pool without validation hands them out dead."
+    ev = [_lines_ev(m, lines)]
+    drops = drop_times(obs.log_matches())
+    # An instance that does not exist has no history (instance-not-found says so).
+    refs = [r for r in obs.refs if getattr(obs.failure(FactKey.instance(r.project, r.instance)), "kind", "")
+            != "not-found"]
+    read: list[SqlOperation] = []
+    unread: dict[str, str] = {}
+    for ref in refs:
+        ops = obs.operations(ref.key)
+        if ops is None:
+            unread[ref.key] = obs.reason(FactKey.operations(ref.project, ref.instance))
+        else:
+            read.extend(ops)
+    near = operations_near(read, drops)
+    ref0 = next((r for r in refs if near and r.key == near[0].instance_key), refs[0] if refs else None)
+    params = {**base_params(obs), **(instance_params(obs.instance(ref0), ref0) if ref0 else {}),
+              "closed_by": _closed_by(near[0]) if near else ""}
+    expected = [("pooled connection on borrow", "validated (pre-ping) or recycled", "reused dead")]
+    if near:
+        said = "; ".join(op.describe() for op in near[:3])
+        what = "Cloud SQL operation" + ("s" if len(near) > 1 else "")
+        return failed(
+            f"{head} They died at the instance's own {what}: {said}. Cloud SQL closes every "
+            f"connection to the instance during such an operation.{pool}",
+            [*ev, *(op.evidence() for op in near[:3])], params, expected)
+    if not refs:
+        params["closed_by"] = "unknown: which instance the app uses is not known, so its operations were not read."
+        tail = (" Which instance the app uses is unknown, so its operations were not read: compare "
+                "the times with `gcloud sql operations list`.")
+        return failed(f"{head} Maintenance, failover, restarts and idle timeouts close pooled connections."
+                      f"{pool}{tail}", ev, params, expected)
+    said = ""
+    read_keys = [r.key for r in refs if r.key not in unread]
+    if read_keys:
+        others = sorted({op.type for op in read if op.disruptive})
+        params["closed_by"] = ("no Cloud SQL operation (operations.list shows none near the drops): most "
+                               "likely an idle timeout on the path; recycle connections below it.")
+        said = (f" No Cloud SQL operation explains the drops: {', '.join(read_keys)} had no maintenance, "
+                "failover, restart or update near them"
+                + (f" (its {', '.join(others)} came at other times)" if others else "")
+                + ", so an idle timeout on the path (server, proxy or NAT) most likely closed them.")
+    if unread:
+        params["closed_by"] = ("unknown: the instance's operations could not be read; compare the error "
+                               "times with its operations (next step).")
+        said += (" Whether a Cloud SQL operation (maintenance, failover, restart) closed them is unknown: "
+                 "the operations of " + "; ".join(f"{k} could not be read ({why})" for k, why in unread.items())
+                 + ".")
+    return failed(f"{head}{said}{pool}", ev, params, expected)
 
 
 CHECKS = (
@@ -390,7 +445,8 @@ CHECKS = (
     Check.reporting("iam-authentication-flag-off", probes=(RUN_CONFIG, APP, SQL, LOGS),
                     judge=iam_authentication_flag_off),
     Check.reporting("run-instance-connection-limit", probes=(LOGS,), judge=run_instance_connection_limit),
-    Check.reporting("stale-pooled-connections", probes=(LOGS,), judge=stale_pooled_connections),
+    Check.reporting("stale-pooled-connections", probes=(LOGS, APP, SQL),
+                    judge=stale_pooled_connections),
 )
 
 __all__ = ["CHECKS", "INSTANCE_USER_ROLES"]

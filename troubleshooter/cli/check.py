@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from troubleshooter.cli.options import TargetFlags, answer_option, target_options
+from troubleshooter.cli.options import TargetFlags, answer_option, say_world_notes, target_options
 
 if TYPE_CHECKING:
     from troubleshooter.diagnosis import Diagnosis
@@ -42,6 +42,7 @@ def check(file: str, target: TargetFlags, fmt: str, answers: dict[str, str]) -> 
     from troubleshooter.target import defaults
 
     with Workspace.open(target.world, env=os.environ) as workspace:
+        say_world_notes(workspace)
         world = workspace.world_target
         hint = target.project or defaults().get("project") or (world.project if world else None)
         definition = load(file, project=hint, select=target.service or target.job)

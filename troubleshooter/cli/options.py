@@ -87,6 +87,15 @@ def check_answers(graph: Any, answers: dict[str, str]) -> None:
                            f"{', '.join(node.spec.choices)})")
 
 
+def say_world_notes(workspace: Any) -> None:
+    """The loader's notes on a --world file (a converted v1 service...), one line each on stderr:
+    the report on stdout stays what was diagnosed."""
+    from troubleshooter.redact import redact
+
+    for note in workspace.notes:
+        click.echo(f"troubleshooter: note: {' '.join(redact(note).split())}", err=True)
+
+
 @contextlib.contextmanager
 def troubleshooting(flags: TargetFlags, *, answers: dict[str, str] | None = None,
                     read_only: bool = False, read_secrets: bool = False) -> Iterator["Troubleshooting"]:
@@ -96,6 +105,7 @@ def troubleshooting(flags: TargetFlags, *, answers: dict[str, str] | None = None
     from troubleshooter.engine.workspace import Workspace
 
     with Workspace.open(flags.world, env=os.environ) as workspace:
+        say_world_notes(workspace)
         target = workspace.target(flags.project, flags.region, flags.service, flags.job)
         check_answers(workspace.graph, answers or {})
         yield Troubleshooting.begin(workspace, target, read_only=read_only, answers=answers,

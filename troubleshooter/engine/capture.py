@@ -23,7 +23,9 @@ replay is as recent as the incident was when captured.
 
 - `secrets/network`: what the `secrets` and `network` probes read (they decide which): each named
   secret's metadata, IAM policy and versions (never a payload: no consent is given), and the
-  networks, subnetworks, routers, firewalls and VPC Access connectors of the egress path.
+  networks, subnetworks, routers, firewalls and VPC Access connectors of the egress path;
+- `sqlOperations`: each referenced instance's `operations.list`, as far back as the `logs` probe
+  reads it when connections drop.
 """
 
 from __future__ import annotations
@@ -262,6 +264,24 @@ def _raise(failure: ApiFailure) -> Any:
     raise failure
 
 
+def read_sql_operations(c: Capture) -> None:
+    """Each referenced instance's Cloud SQL operations (maintenance, failover, restart, update...)
+    as far back as the `logs` probe looks when connections drop (its window plus an hour)."""
+    from troubleshooter.probes.sql_operations import BEFORE_WINDOW
+
+    since = c.now - timedelta(minutes=c.log_window_minutes) - BEFORE_WINDOW
+    history: dict[str, list[dict[str, Any]]] = {}
+    for ref in c.refs:
+        if not ref.instance:
+            continue
+        ops = c.read(f"operations of {ref.key}",
+                     lambda ref=ref: c.gateway.list_operations(ref.project, ref.instance, since=since))
+        if ops:
+            history[ref.key] = ops
+    if history:
+        c.world["sqlOperations"] = history
+
+
 READERS: tuple[tuple[str, Reader], ...] = (
     ("workload", read_workload),
     ("revisions", read_revisions),
@@ -270,6 +290,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("databases/users", read_databases_users),
     ("logs", read_logs),
     ("secrets/network", read_probed),
+    ("sqlOperations", read_sql_operations),
 )
 
 
@@ -289,7 +310,7 @@ def capture(gateway: Gateway, target: Target, *, log_window_minutes: int | None 
 
 
 _TIMED_SECTIONS = ("services", "revisions", "jobs", "executions", "instances", "logEntries", "secrets",
-                   "vpcConnectors")
+                   "vpcConnectors", "sqlOperations")
 
 
 def assemble(c: Capture) -> dict[str, Any]:

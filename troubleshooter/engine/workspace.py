@@ -64,6 +64,11 @@ class Workspace:
             raise
 
     @property
+    def notes(self) -> list[str]:
+        """What the loader did to the world file (a v1 service converted...): for the operator."""
+        return list(self.world.notes) if self.world is not None else []
+
+    @property
     def sandboxed(self) -> bool:
         return self.sandbox is not None
 

@@ -21,6 +21,7 @@ _RECORDED_BY: dict[str, tuple[str, ...]] = {
     "iam": (sources.IAM,),
     "databases": (sources.DBUSERS,),
     "users": (sources.DBUSERS,),
+    "operations": (sources.LOGS,),  # read by logs when its lines show dropped connections
     "logs": (sources.LOGS,),
     # The VPC (issue 12): Compute and Serverless VPC Access reads of the network probe.
     "network": (sources.NETWORK,),
@@ -37,7 +38,8 @@ _RECORDED_BY: dict[str, tuple[str, ...]] = {
 # Kinds whose first part is the project the fact is about.
 _PROJECT_SCOPED = frozenset({"project", "usage", "instance", "list", "iam", "databases", "users",
                              "network", "subnetwork", "subnetworks", "routers", "firewalls",
-                             "secret", "secret-versions", "secret-iam", "secret-payload"})
+                             "secret", "secret-versions", "secret-iam", "secret-payload",
+                             "operations"})
 
 
 @dataclass(frozen=True)
@@ -162,3 +164,9 @@ class FactKey:
     def secret_payload(cls, project: str, secret: str, version: str) -> "FactKey":
         """AccessSecretVersion of one version (only with consent): its failure, never its data."""
         return cls("secret-payload", (project, secret, version))
+
+    # ---------------------------------------------------------------- Cloud SQL operations
+    @classmethod
+    def operations(cls, project: str, instance: str) -> "FactKey":
+        """operations.list of an instance (Cloud SQL's own history: maintenance, failover...)."""
+        return cls("operations", (project, instance))

@@ -25,6 +25,7 @@ from troubleshooter.facts.network import (
     egress_path,
     nats_of,
 )
+from troubleshooter.facts.operations import SqlOperation
 from troubleshooter.facts.policy import Policy
 from troubleshooter.facts.workload import (
     ANNOTATION_NOTE,
@@ -398,6 +399,13 @@ class Facts:
         self._read(sources.NETWORK)
         raw = self._obs.connectors.get(name)
         return Connector(raw) if raw is not None else None
+
+    # ---------------------------------------------------------------- Cloud SQL operations
+    def operations(self, key: str) -> "list[SqlOperation] | None":
+        """operations.list of instance `project:name`, newest first; None when it was not read."""
+        self._read(sources.LOGS)
+        raw = self._obs.sql_operations.get(key)
+        return None if raw is None else [SqlOperation(o) for o in raw]
 
     # ---------------------------------------------------------------- logs
     @property

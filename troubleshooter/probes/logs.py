@@ -16,7 +16,11 @@ A line no signature matches is held against the family of database-connection er
 `db-error:KIND` (refused, unresolvable, timeout, terminated...), so that no verdict is
 `healthy` while the window holds database errors.
 
-Permission: `logging.logEntries.list`.
+When the lines show connections dying under the app, the instances' recent Cloud SQL operations
+are read too (probes/sql_operations.py: operations.list, after `app-settings`), and named in the
+summary when there are some.
+
+Permissions: `logging.logEntries.list`; `cloudsql.instances.get` for the operations.
 """
 
 from __future__ import annotations
@@ -30,13 +34,16 @@ from troubleshooter.facts import sources
 from troubleshooter.facts.keys import FactKey
 from troubleshooter.model import Evidence, LogMatch, Outcome, ProbeResult, Target
 from troubleshooter.probes.base import Probe, ProbeContext
+from troubleshooter.facts.operations import drop_times
 from troubleshooter.probes.common import record, settle
+from troubleshooter.probes.sql_operations import read_operations, window_minutes
 from troubleshooter.redact import redact
 
 ID = sources.LOGS
 _EXAMPLES = 5
 _MAX_LINE = 1000  # a stack trace is not evidence; its first lines are
 _EXECUTION_LABEL = "run.googleapis.com/execution_name"
+_STAMPED, _STAMPED_LINE = 500, 200  # every entry read (the gateway's cap), its line's head
 
 
 def log_filter(target: Target, since: datetime) -> str:
@@ -116,6 +123,11 @@ def run(ctx: ProbeContext) -> ProbeResult:
         ctx.obs.logs.update(matches)
         ctx.obs.log_entries_seen = len(entries)
 
+    # Connections dying under the app: Cloud SQL's own history says whether maintenance, a
+    # failover or a restart closed them (probes/sql_operations.py; no call otherwise).
+    ops_evidence, ops_failures, ops_seen = ([], [], 0)
+    if drop_times(matches.values()):
+        ops_evidence, ops_failures, ops_seen = read_operations(ctx)
     evidence = [
         Evidence(ID, "textPayload",
                  f"{m.count} line{'s' if m.count != 1 else ''} between {m.first_seen} and {m.last_seen}",
@@ -124,7 +136,11 @@ def run(ctx: ProbeContext) -> ProbeResult:
     ]
     found = ", ".join(f"{s} ({m.count})" for s, m in matches.items()) or "no known symptom"
     summary = f"{len(entries)} entries in the last {ctx.log_window_minutes} min: {found}"
-    return ProbeResult(ID, Outcome.OK, summary, evidence)
+    if ops_seen:
+        summary += f"; {ops_seen} Cloud SQL operation(s) in the last {window_minutes(ctx)} min"
+    if ops_failures:
+        return ProbeResult(ID, Outcome.UNCERTAIN, summary, evidence + ops_evidence, ops_failures)
+    return ProbeResult(ID, Outcome.OK, summary, evidence + ops_evidence)
 
 
 def _match(symptom: str, found: list[tuple[Mapping[str, Any], str]]) -> LogMatch:
@@ -142,6 +158,8 @@ def _match(symptom: str, found: list[tuple[Mapping[str, Any], str]]) -> LogMatch
         lines=lines,
         log_names=log_names,
         resources=origins,
+        stamped=tuple((str(e.get("timestamp") or ""), redact(text)[:_STAMPED_LINE])
+                      for e, text in found[:_STAMPED]),
     )
 
 

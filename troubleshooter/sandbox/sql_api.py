@@ -4,7 +4,9 @@ databases, users, operations."""
 from __future__ import annotations
 
 import copy
+import uuid
 from concurrent import futures
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import grpc
@@ -16,6 +18,7 @@ from troubleshooter.sandbox.faults import Rpc
 from troubleshooter.sandbox.paging import paginate
 from troubleshooter.sandbox.state import PendingOperation, WorldState
 from troubleshooter.wire import to_json, to_pb
+from troubleshooter.world import parse_rfc3339
 
 _PACKAGE = "google.cloud.sql.v1"
 _SQLADMIN = "https://sqladmin.googleapis.com/v1"
@@ -134,9 +137,75 @@ class SqlAdminApi:
         with self.state.lock:
             op = self.state.operations.get(operation)
             if op is None:
+                listed = self._world_operation(operation)
+                if listed is not None:
+                    return listed
                 raise ApiError("NOT_FOUND", f"The Cloud SQL operation {operation} does not exist.",
                                reason="operationDoesNotExist", domain="sqladmin.googleapis.com")  # fmt: skip
             return copy.deepcopy(op.poll())
+
+    # operations.list: "Lists all instance operations that have been performed on the given Cloud
+    # SQL instance in the reverse chronological order of the start time" (sqladmin v1 protos,
+    # SqlOperationsService.List; REST GET /v1/projects/{project}/operations?instance=I and
+    # /sql/v1beta4/projects/{project}/operations, query maxResults and pageToken, answer
+    # {"kind": "sql#operationsList", "items", "nextPageToken"}: the v1beta4 reference page
+    # cloud.google.com/sql/docs/mysql/admin-api/rest/v1beta4/operations/list). The default page
+    # size is not documented: 500, as instances.list here. The world's `sqlOperations["P:I"]`
+    # and the operations the sandbox made on writes are listed together. They are control-plane
+    # records: a stopped instance still lists them (no _running check).
+    def operations_list_json(
+        self, project: str, instance: str | None, max_results: int | None, page_token: str | None
+    ) -> dict[str, Any]:
+        if not instance:  # Google's answer without `instance` is not documented: the sandbox's 400
+            raise ApiError("INVALID_ARGUMENT", "Invalid request: the instance is required.",
+                           reason="invalid", domain="global")  # fmt: skip
+        found = self._instance(project, instance)
+        items = self._operations_of(found)
+        page, token = paginate(items, max_results or None, page_token or None, default=500)
+        out: dict[str, Any] = {"kind": "sql#operationsList", "items": page}
+        if token:
+            out["nextPageToken"] = token
+        return out
+
+    def _operations_of(self, found: dict[str, Any]) -> list[dict[str, Any]]:
+        project, name = str(found["project"]), str(found["name"])
+        st = self.state
+        with st.lock:
+            table = st.data.get("sqlOperations", {})
+            world_ops = [copy.deepcopy(o) for k, v in table.items() if self._same_key(k, project, name) for o in v]
+            made = [copy.deepcopy(op.final if op.polls <= 0 else op.running) for op in st.operations.values()
+                    if op.running.get("targetId") == name and st.same_project(str(op.running.get("targetProject")),
+                                                                              project)]
+        out = [self._operation_defaults(o, project, name, i) for i, o in enumerate(world_ops)] + made
+        out.sort(key=_started, reverse=True)  # stable: equal times keep the world's order
+        return out
+
+    def _operation_defaults(self, op: dict[str, Any], project: str, instance: str, index: int) -> dict[str, Any]:
+        """A world's operation as the API prints it: the identity fields Google always fills."""
+        op.setdefault("kind", "sql#operation")
+        # A world may leave the name out: a stable one (the same on every read).
+        op.setdefault("name", str(uuid.uuid5(uuid.NAMESPACE_URL, f"{project}:{instance}:{index}")))
+        op.setdefault("targetId", instance)
+        op.setdefault("targetProject", project)
+        op.setdefault("targetLink", f"{_SQLADMIN}/projects/{project}/instances/{instance}")
+        op.setdefault("selfLink", f"{_SQLADMIN}/projects/{project}/operations/{op['name']}")
+        op.setdefault("status", "DONE")
+        return op
+
+    def _world_operation(self, operation: str) -> dict[str, Any] | None:
+        with self.state.lock:
+            table = {k: list(v) for k, v in self.state.data.get("sqlOperations", {}).items()}
+            instances = list(self.state.data.get("instances", []))
+        for key, ops in table.items():
+            proj, _, inst = key.rpartition(":")
+            found = next((i for i in instances if i.get("name") == inst
+                          and self.state.same_project(str(i.get("project", "")), proj)), None)
+            project = str(found["project"]) if found else proj
+            for i, op in enumerate(ops):
+                full = self._operation_defaults(copy.deepcopy(op), project, inst, i)
+                if full["name"] == operation:
+                    return full
+        return None
 
     def databases_json(self, project: str, instance: str) -> dict[str, Any]:
         items = self._per_instance("databases", project, instance, "sql#database")
@@ -188,6 +257,12 @@ class SqlAdminApi:
 
         return to_pb(Operation.pb(), self.operation_json(req.operation))
 
+    def list_operations(self, req: Any) -> Any:
+        from google.cloud.sqladmin_v1 import OperationsListResponse
+
+        return to_pb(OperationsListResponse.pb(),
+                     self.operations_list_json(req.project, req.instance, req.max_results, req.page_token))
+
     def list_databases(self, req: Any) -> Any:
         from google.cloud.sqladmin_v1 import DatabasesListResponse
 
@@ -197,6 +272,18 @@ class SqlAdminApi:
         from google.cloud.sqladmin_v1 import UsersListResponse
 
         return to_pb(UsersListResponse.pb(), self.users_json(req.project, req.instance))
+
+
+def _started(op: dict[str, Any]) -> datetime:
+    """When an operation started (a PENDING one: when it was enqueued), for newest-first order."""
+    for key in ("startTime", "insertTime", "endTime"):
+        value = op.get(key)
+        if isinstance(value, str) and value:
+            try:
+                return parse_rfc3339(value)
+            except ValueError:
+                continue
+    return datetime.min.replace(tzinfo=timezone.utc)
 
 
 class SqlAdminServer:
@@ -218,6 +305,9 @@ class SqlAdminServer:
             "SqlOperationsService": {
                 "Get": (sql.SqlOperationsGetRequest, "cloudsql.instances.get", api.get_operation,
                         lambda r: f"projects/{r.project}/operations/{r.operation}"),
+                # operations.list needs cloudsql.instances.get, as operations.get does ("gcloud sql
+                # operations list": cloudsql.instances.get, cloud.google.com/sql/docs/mysql/iam-permissions).
+                "List": (sql.SqlOperationsListRequest, "cloudsql.instances.get", api.list_operations, instance_res),
             },
             "SqlDatabasesService": {
                 "List": (sql.SqlDatabasesListRequest, "cloudsql.databases.list", api.list_databases, instance_res),

@@ -42,6 +42,10 @@ class SqlRestApi:
                  self.databases, _instance_resource),
                 ("GET", f"{inst}/users", "SqlUsersService", "List", "cloudsql.users.list", self.users,
                  _instance_resource),
+                # operations.list: the instance is a query parameter (v1beta4 reference page);
+                # the same permission as operations.get (sql_api.SqlAdminServer).
+                ("GET", f"{base}/operations", "SqlOperationsService", "List", "cloudsql.instances.get",
+                 self.operations, lambda r: f"projects/{r.params['project']}/instances/{r.q('instance') or ''}"),
                 ("GET", f"{base}/operations/{{operation}}", "SqlOperationsService", "Get", "cloudsql.instances.get",
                  self.operation, lambda r: f"projects/{r.params['project']}/operations/{r.params['operation']}"),
                 ("GET", f"{inst}/connectSettings", "SqlConnectService", "GetConnectSettings",
@@ -90,6 +94,10 @@ class SqlRestApi:
 
     def users(self, req: Request) -> dict[str, Any]:
         return self.api.users_json(req.params["project"], req.params["instance"])
+
+    def operations(self, req: Request) -> dict[str, Any]:
+        return self.api.operations_list_json(req.params["project"], req.q("instance"), req.q_int("maxResults"),
+                                             req.q("pageToken"))
 
     def operation(self, req: Request) -> dict[str, Any]:
         return self.api.operation_json(req.params["operation"])

@@ -230,6 +230,8 @@ class TroubleshooterApp(Navigator, App[None]):
             return
         self.workspace = message.workspace
         self.graph = message.workspace.graph  # one graph: the one the engine walks
+        for note in message.workspace.notes:  # what the loader did to the world file, once
+            self.notify(note, title="World file", timeout=8)
         if self.launch.scan:
             self.set_status("Scanning…")
             self.start(jobs.run_scan, self.workspace, self.launch, group="scan")
