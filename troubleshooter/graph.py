@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal, Mapping
+from typing import Any, Callable, Iterable, Literal, Mapping, TypeVar
 
 import networkx as nx
 import yaml
@@ -86,6 +86,8 @@ class TreeSpec(BaseModel):
 # --------------------------------------------------------------------------- the loaded graph
 
 
+T = TypeVar("T")
+
 @dataclass(frozen=True)
 class Node:
     id: str
@@ -112,6 +114,14 @@ class DecisionGraph:
     g: nx.DiGraph
     source: str
     topo: list[str] = field(default_factory=list)
+    # What depends only on the (never changed) graph and the entry symptoms, computed once: a
+    # scan walks the same few entries for every target (engine/fleet.py).
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key: Any, make: Callable[[], T]) -> T:
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]
@@ -129,6 +139,9 @@ class DecisionGraph:
         Causes may carry signatures of their own for log lines that point at them but are no
         symptom an operator starts from (the Admin API's 429 rateLimitExceeded).
         """
+        return dict(self.memo("signatures", self._signatures))
+
+    def _signatures(self) -> dict[str, tuple[re.Pattern[str], ...]]:
         return {
             n.short: tuple(re.compile(s) for s in n.spec.signatures)
             for n in self.nodes.values()
@@ -345,6 +358,11 @@ def early_checks(graph: DecisionGraph, entries: Iterable[str]) -> list[str]:
     """The checks the entry symptoms' `first` names that lie downstream of them, in that order:
     the branches likely for that symptom (ECONNREFUSED 127.0.0.1: how the app connects, before
     IAM). They are walked first; every check still runs once."""
+    key = tuple(entries)
+    return list(graph.memo(("early", key), lambda: _early_checks(graph, key)))
+
+
+def _early_checks(graph: DecisionGraph, entries: Iterable[str]) -> list[str]:
     entries = [e for e in entries if e in graph.nodes]
     reachable: set[str] = set()
     for e in entries:
@@ -359,7 +377,11 @@ def early_checks(graph: DecisionGraph, entries: Iterable[str]) -> list[str]:
 
 def walk_order(graph: DecisionGraph, entries: Iterable[str]) -> list[str]:
     """Entry symptoms, then their early checks, then every other node in topological order."""
-    entries = list(entries)
+    key = tuple(entries)
+    return list(graph.memo(("order", key), lambda: _walk_order(graph, list(key))))
+
+
+def _walk_order(graph: DecisionGraph, entries: list[str]) -> list[str]:
     early = early_checks(graph, entries)
     head = [n for n in graph.topo if n in entries]
     return head + early + [n for n in graph.topo if n not in early and n not in head]
