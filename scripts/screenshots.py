@@ -25,7 +25,18 @@ from typing import Any, Awaitable, Callable
 
 from troubleshooter.scenarios import scenario_names
 from troubleshooter.tui.app import TroubleshooterApp
-from troubleshooter.tui.autopilot import at_causes, at_drill, at_scenarios, at_symptoms, at_walk, name_causes, settle
+from troubleshooter.tui.autopilot import (
+    at_causes,
+    at_comparison,
+    at_drill,
+    at_fleet,
+    at_scenarios,
+    at_secrets_consent,
+    at_symptoms,
+    at_walk,
+    name_causes,
+    settle,
+)
 from troubleshooter.tui.launch import Launch
 
 Drive = Callable[[TroubleshooterApp, Any], Awaitable[None]]
@@ -92,6 +103,8 @@ async def train_debrief(app: TroubleshooterApp, pilot: Any) -> None:
 
 
 TRAIN = "train:"   # a scenario given as train:NAME is shot in training mode
+FLEET = "fleet:"   # fleet:N is the fleet screen over a generated organization of N targets
+SECRET_DSN = "twenty-crm-secret-dsn"
 
 
 def plan(scenarios: list[str]) -> list[tuple[str, str | None, tuple[int, int], Drive]]:
@@ -115,13 +128,26 @@ def plan(scenarios: list[str]) -> list[tuple[str, str | None, tuple[int, int], D
                   ("learn-cause-120x36", FIXABLE, BIG, learn_cause),
                   ("help-120x36", FIXABLE, BIG, help_screen),
                   ("train-1-check-120x36", TRAIN + FIXABLE, BIG, train_check),
-                  ("train-2-debrief-120x36", TRAIN + FIXABLE, BIG, train_debrief)]
+                  ("train-2-debrief-120x36", TRAIN + FIXABLE, BIG, train_debrief),
+                  ("compare-120x36", FIXABLE, BIG, at_comparison)]
+    if SECRET_DSN in scenarios:
+        shots += [(f"{SECRET_DSN}-consent-120x36", SECRET_DSN, BIG, at_secrets_consent)]
+    shots += [("fleet-120x36", FLEET + "12", BIG, at_fleet)]
     return shots
 
 
 async def shoot(scenario: str | None, size: tuple[int, int], drive: Drive) -> str:
     if scenario and scenario.startswith(TRAIN):
         app = TroubleshooterApp(Launch(train=True, scenario=scenario.removeprefix(TRAIN)))
+    elif scenario and scenario.startswith(FLEET):
+        import json
+
+        from troubleshooter.scenarios.fleet import ORGANIZATION, fleet_world
+
+        data, _ = fleet_world(int(scenario.removeprefix(FLEET)))
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as fh:
+            json.dump(data, fh)
+        app = TroubleshooterApp(Launch(world=fh.name, scan=True, organization=ORGANIZATION))
     else:
         app = TroubleshooterApp(Launch(demo=True, scenario=scenario))
     async with app.run_test(size=size) as pilot:

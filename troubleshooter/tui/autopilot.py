@@ -74,3 +74,27 @@ async def at_fleet(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:
     """The fleet screen with the scan done and its table drawn."""
     await settle(app, pilot, lambda: on(app, "FleetScreen") and app.fleet is not None
                  and app.screen.query_one("#fleet-table").row_count == len(app.fleet.diagnoses))
+
+
+async def at_comparison(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:
+    """The root causes, then `w`: the comparison with the working sibling the app found."""
+    await at_causes(app, pilot)
+    await settle(app, pilot, lambda: app.state.sibling_search == "done")
+    await pilot.press("w")
+    await settle(app, pilot, lambda: on(app, "CompareScreen"))
+
+
+async def at_secrets_consent(app: "TroubleshooterApp", pilot: "Pilot[None]") -> None:
+    """The walk, Enter on the question a secret's value would answer: the consent modal."""
+    from troubleshooter.tui.widgets.walk_tree import WalkTree
+
+    await at_walk(app, pilot)
+    tree = app.screen.query_one(WalkTree)
+    stack = [tree.root]
+    while stack:
+        node = stack.pop()
+        if node.data is not None and node.data.node.id == "question:app-connection":
+            tree.select_node(node)
+            break
+        stack.extend(node.children)
+    await settle(app, pilot, lambda: on(app, "SecretsConsentModal"))

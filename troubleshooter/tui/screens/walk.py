@@ -62,7 +62,14 @@ class WalkScreen(AppAccess, Screen[None]):
             many = "s" if len(self.run_state.causes) != 1 else ""
             progress = f"[$error]{len(self.run_state.causes)} root cause{many} found[/] · e shows the result"
         else:
-            progress = "[$success]no root cause found[/] · e shows the result"
+            # Only the `healthy` verdict is green (root-causes.md, "Verdicts"): failures in the
+            # logs no cause explains, or checks that could not decide, are no all-clear.
+            current = self.run_state.session.current
+            verdict = current.verdict if current is not None else "healthy"
+            progress = {
+                "unexplained": "[$warning]unexplained: errors in the logs, no known cause[/]",
+                "inconclusive": "[$warning]no root cause found, but checks could not decide[/]",
+            }.get(verdict, "[$success]no root cause found[/]") + " · e shows the result"
         return f"[b]Walk[/b] from {escape(symptoms)} · {progress}"
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted["Step"]) -> None:
