@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -56,8 +57,10 @@ def _normalize_name(name: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", snake.upper()).strip("_")
 
 
+@functools.lru_cache(maxsize=8192)
 def is_secret_name(name: str) -> bool:
-    """True when a variable, parameter or field name says its value is a secret.
+    """True when a variable, parameter or field name says its value is a secret (pure in `name`,
+    so remembered: the same env names come back for every target of a scan).
 
     Secret: *PASSWORD*, *PASSWD*, *SECRET*, *TOKEN*, *CREDENTIAL*, *API_KEY*, *PRIVATE_KEY*,
     *ACCESS_KEY*, a part PWD/PW/PGPASS/SIG/SIGNATURE/COOKIE, or a last part KEY/PASS/AUTH.

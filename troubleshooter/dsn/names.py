@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -32,6 +33,9 @@ def looks_like_project_number(name: str) -> bool:
     return ":" in name and project.isdigit()
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
+
+
 def _whitespace_problem(name: str) -> str | None:
     words = {"\r": "a carriage return (\\r)", "\n": "a newline (\\n)", "\t": "a tab", " ": "a space"}
     if name != name.rstrip():
@@ -40,13 +44,15 @@ def _whitespace_problem(name: str) -> str | None:
         return f"ends with {what}: {show(name)}; the instance is {show(name.strip())}"
     if name != name.lstrip():
         return f"starts with whitespace: {show(name)}; the instance is {show(name.strip())}"
-    if any(c.isspace() or ord(c) < 32 for c in name):
+    if _SPACE_OR_CONTROL.search(name):
         return f"contains whitespace or control characters: {show(name)}"
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def connection_name_problem(name: str) -> str | None:
-    """A specific human reason why name is not a usable 'project:region:instance', else None."""
+    """A specific human reason why name is not a usable 'project:region:instance', else None.
+    Pure in `name`, so remembered: a scan asks it of the same few names for every target."""
     if name == "" or name == PG_SOCKET_FILE:
         return (
             f"empty ({show(name)}): the connection-name variable was empty, so the app opened "
