@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any, Union
 
 from troubleshooter.checks.base import Check
@@ -59,6 +60,10 @@ def _socket_suggestion(obs: Facts, conn: AppConnection | None, eng: str | None,
     """What a socket-based DSN would look like for this app (placeholders, never the password)."""
     cn = cn or obs.suggested_connection_name() or "PROJECT:REGION:INSTANCE"
     dsn = conn.dsn if conn is not None else None
+    if conn is not None and conn.read_from:
+        # A value read from Secret Manager is never printed, not even in parts: its user and
+        # database stay placeholders too (only its shape decided the check).
+        dsn = replace(dsn, user=None, database=None) if dsn is not None else None
     user = (dsn.user if dsn else None) or "USER"
     db = (dsn.database if dsn else None) or "DB"
     out: dict[str, Any] = {"connection_name": cn, "socket_dir": f"/cloudsql/{cn}"}
@@ -88,8 +93,8 @@ def _hint(obs: Facts, conn: AppConnection | None, cn: str, value: str) -> str:
     read = re.match(r"read from secret ([^,\s]+)", conn.read_from or "") if conn is not None else None
     if read is not None:
         # The value lives in Secret Manager (read with consent): the fix is a new version of it.
-        return (f"add a new version of secret {read.group(1)} holding {value} (PASSWORD stands for the real "
-                f"one): printf '%s' \"$VALUE\" | gcloud secrets versions add {read.group(1)} "
+        return (f"add a new version of secret {read.group(1)} holding {value} (USER, DB and the "
+                f"password stand for the real ones, which are not shown): printf '%s' \"$VALUE\" | gcloud secrets versions add {read.group(1)} "
                 f"--project={obs.target.project} --data-file=-{attach}")
     return f"set {name}={value} (PASSWORD stands for the real one; keep it in Secret Manager){attach}"
 
