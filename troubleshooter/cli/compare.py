@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
 
 import click
 
-from troubleshooter.cli.options import TargetFlags, target_options
+from troubleshooter.cli.options import TargetFlags, rich_text, target_options
 from troubleshooter.redact import redact_obj
 
 FORMATS = ("text", "json", "markdown")
@@ -46,8 +45,4 @@ def render(doc: dict, fmt: str) -> str:
 
     if fmt == "markdown":
         return comparison_markdown(doc)
-    from rich.console import Console
-
-    buf = io.StringIO()
-    render_comparison(doc, Console(file=buf, force_terminal=sys.stdout.isatty(), width=110, soft_wrap=False))
-    return "".join(line.rstrip(" ") + "\n" for line in buf.getvalue().splitlines())  # the grid pads lines
+    return rich_text(lambda console: render_comparison(doc, console))

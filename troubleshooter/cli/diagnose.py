@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from troubleshooter.cli.options import (
     TargetFlags,
     answer_option,
     read_secrets_option,
+    rich_text,
     symptom_option,
     target_options,
     troubleshooting,
@@ -75,11 +75,6 @@ def render(session: Session, fmt: str) -> str:
         from troubleshooter.report import build_report
 
         return build_report(session)
-    from rich.console import Console
-
     from troubleshooter.render import render_text
 
-    buf = io.StringIO()
-    console = Console(file=buf, force_terminal=sys.stdout.isatty(), width=110, soft_wrap=False)
-    render_text(diagnosis, console)
-    return buf.getvalue()
+    return rich_text(lambda console: render_text(diagnosis, console))

@@ -110,3 +110,16 @@ def troubleshooting(flags: TargetFlags, *, answers: dict[str, str] | None = None
         check_answers(workspace.graph, answers or {})
         yield Troubleshooting.begin(workspace, target, read_only=read_only, answers=answers,
                                     read_secrets=read_secrets)
+
+
+def rich_text(draw: Callable[[Any], None], width: int = 110) -> str:
+    """What `draw(console)` prints, as text: colours only when stdout is a terminal, lines kept
+    whole (no soft wrap), trailing padding of rich's grids dropped. The commands' text format."""
+    import io
+    import sys
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    draw(Console(file=buf, force_terminal=sys.stdout.isatty(), width=width, soft_wrap=False))
+    return "".join(line.rstrip(" ") + "\n" for line in buf.getvalue().splitlines())

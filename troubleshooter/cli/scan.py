@@ -4,7 +4,6 @@ one verdict each (engine/fleet.py), as a table, JSON (cli.md's scan shape) or ma
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import sys
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import click
 
-from troubleshooter.cli.options import read_secrets_option
+from troubleshooter.cli.options import read_secrets_option, rich_text
 from troubleshooter.errors import CloudUnreachable
 
 if TYPE_CHECKING:
@@ -80,12 +79,7 @@ def render(result: "Scan", fmt: str) -> str:
         return json.dumps(redact_obj(result.to_json()), indent=2) + "\n"
     if fmt == "markdown":
         return markdown(result)
-    from rich.console import Console
-
-    buf = io.StringIO()
-    console = Console(file=buf, force_terminal=sys.stdout.isatty(), width=120, soft_wrap=False)
-    render_table(result, console)
-    return buf.getvalue()
+    return rich_text(lambda console: render_table(result, console), width=120)
 
 
 _STYLE = {"root-causes": "bold red", "unexplained": "yellow", "inconclusive": "yellow", "healthy": "green"}
