@@ -72,9 +72,6 @@ class FleetScreen(AppAccess, Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(FleetTable)
-        for column in _COLUMNS:
-            table.add_column(column, key=column)
         self.watch(self.app, "revision", self.show_state)
 
     def show_state(self) -> None:
@@ -84,11 +81,15 @@ class FleetScreen(AppAccess, Screen[None]):
             return
         self.shown = scan
         table = self.query_one(FleetTable)
-        table.clear()
-        for d in scan.diagnoses:
+        table.clear(columns=True)
+        rows = [(d, (d.verdict, causes_of(d), target_label(d))) for d in scan.diagnoses]
+        # Widths known when the columns are made: DataTable would otherwise size them to the rows
+        # on its next idle, and draw the header at the labels' width until then.
+        for i, column in enumerate(_COLUMNS):
+            table.add_column(column, key=column, width=max([len(column), *(len(cells[i]) for _, cells in rows)]))
+        for d, (verdict, causes, label) in rows:
             key = f"{d.target.project}/{d.target.region}/{d.target.kind}/{d.target.name}"
-            table.add_row(Text(d.verdict, style=_CELL_STYLE[d.verdict]), Text(causes_of(d)), Text(target_label(d)),
-                          key=key)
+            table.add_row(Text(verdict, style=_CELL_STYLE[verdict]), Text(causes), Text(label), key=key)
         self.rows = {f"{d.target.project}/{d.target.region}/{d.target.kind}/{d.target.name}": d for d in scan.diagnoses}
         self.by_label = {target_label(d): d for d in scan.diagnoses}
         self.sort()
